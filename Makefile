@@ -1,0 +1,46 @@
+# Hearth: a Matrix homeserver for small boxes. See README.md.
+GO        ?= go
+FUZZTIME  ?= 20s
+BIN       := bin/hearth
+PKGS      := ./...
+
+.PHONY: all build run test unit vet fmt-check fuzz bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./appliance/hearth
+
+run: build
+	./$(BIN) run
+
+# test: everything CI runs. Unit and integration tests, then a short run of
+# every fuzz target.
+test: fmt-check vet unit fuzz
+
+unit:
+	$(GO) test -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# fuzz: each Fuzz target for FUZZTIME (go test runs one target per call).
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+	  dir=$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+	    echo "fuzz $$dir $$t ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) ./$$dir >/tmp/hearth-fuzz.log 2>&1 || { cat /tmp/hearth-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+# bench: the Go benchmarks of the protocol core (issue 5 adds the load suite).
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./services/...
+
+clean:
+	rm -rf bin
