@@ -2,6 +2,7 @@ package ids
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -60,8 +61,8 @@ func looseLocalpartReason(s string) string {
 // quoteByteAt renders the character starting at s[i] for an error message,
 // escaping it so that control characters and invalid bytes are visible.
 func quoteByteAt(s string, i int) string {
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	if r == utf8.RuneError {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && size <= 1 {
 		return strconv.Quote(s[i : i+1])
 	}
 	return strconv.QuoteRuneToASCII(r)
@@ -83,13 +84,7 @@ func splitSigilID(s string, sigil byte, kind string) (local, server string, err 
 		return "", "", invalid(kind, "does not start with '"+string(sigil)+"'")
 	}
 	rest := s[1:]
-	colon := -1
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == ':' {
-			colon = i
-			break
-		}
-	}
+	colon := strings.IndexByte(rest, ':')
 	if colon < 0 {
 		return "", "", invalid(kind, "missing ':' before the server name")
 	}
