@@ -1,0 +1,46 @@
+package storage
+
+import "fmt"
+
+// Prefix is the first byte of every key. Each prefix belongs to one package;
+// a package touches only keys under its own prefixes.
+type Prefix byte
+
+// The registry. Never reuse or renumber a prefix: data on disk depends on it.
+// Add new prefixes at the end with the owning package's name.
+const (
+	PrefixMeta Prefix = 0x01 // storage: schema version, server identity
+)
+
+// registry names the owner of each prefix, for checks and diagnostics.
+var registry = map[Prefix]string{
+	PrefixMeta: "storage",
+}
+
+// Owner names the package that owns a prefix.
+func Owner(p Prefix) (string, bool) {
+	o, ok := registry[p]
+	return o, ok
+}
+
+// Key builds a key under prefix p from parts, each appended as is. Callers
+// build fixed-width big-endian integers into parts so scans come out in order.
+func Key(p Prefix, parts ...[]byte) []byte {
+	n := 1
+	for _, part := range parts {
+		n += len(part)
+	}
+	k := make([]byte, 0, n)
+	k = append(k, byte(p))
+	for _, part := range parts {
+		k = append(k, part...)
+	}
+	return k
+}
+
+func (p Prefix) String() string {
+	if o, ok := registry[p]; ok {
+		return fmt.Sprintf("0x%02x(%s)", byte(p), o)
+	}
+	return fmt.Sprintf("0x%02x(unregistered)", byte(p))
+}
