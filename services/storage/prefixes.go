@@ -10,11 +10,31 @@ type Prefix byte
 // Add new prefixes at the end with the owning package's name.
 const (
 	PrefixMeta Prefix = 0x01 // storage: schema version, server identity
+
+	// users (0x10–0x1F)
+	PrefixUserAccount     Prefix = 0x10 // users: account by localpart
+	PrefixUserDevice      Prefix = 0x11 // users: device by (user, device ID)
+	PrefixUserAccessToken Prefix = 0x12 // users: access token hash → session
+	PrefixUserRefresh     Prefix = 0x13 // users: refresh token hash → session
+	PrefixUserRegToken    Prefix = 0x14 // users: registration tokens
+	PrefixUserUIA         Prefix = 0x15 // users: UIA sessions
+	PrefixUserProfile     Prefix = 0x16 // users: display name, avatar, custom fields
+	PrefixUserAccountData Prefix = 0x17 // users: account data (global and per room)
+	PrefixUserFilter      Prefix = 0x18 // users: stored sync filters
 )
 
 // registry names the owner of each prefix, for checks and diagnostics.
 var registry = map[Prefix]string{
-	PrefixMeta: "storage",
+	PrefixMeta:            "storage",
+	PrefixUserAccount:     "users",
+	PrefixUserDevice:      "users",
+	PrefixUserAccessToken: "users",
+	PrefixUserRefresh:     "users",
+	PrefixUserRegToken:    "users",
+	PrefixUserUIA:         "users",
+	PrefixUserProfile:     "users",
+	PrefixUserAccountData: "users",
+	PrefixUserFilter:      "users",
 }
 
 // Owner names the package that owns a prefix.
