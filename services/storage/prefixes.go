@@ -21,6 +21,19 @@ const (
 	PrefixUserProfile     Prefix = 0x16 // users: display name, avatar, custom fields
 	PrefixUserAccountData Prefix = 0x17 // users: account data (global and per room)
 	PrefixUserFilter      Prefix = 0x18 // users: stored sync filters
+
+	// roomserver (0x20–0x2F)
+	PrefixRoomByID       Prefix = 0x20 // roomserver: room ID → room NID
+	PrefixRoomHead       Prefix = 0x21 // roomserver: room NID → version, forward extremities, depth
+	PrefixEvent          Prefix = 0x22 // roomserver: event NID → header + exact JSON
+	PrefixEventByID      Prefix = 0x23 // roomserver: event ID → event NID
+	PrefixTimeline       Prefix = 0x24 // roomserver: room NID + event NID → (key only)
+	PrefixCurrentState   Prefix = 0x25 // roomserver: room NID + type + 0 + state key → event NID
+	PrefixUserRooms      Prefix = 0x26 // roomserver: user ID + 0 + room NID → membership
+	PrefixTxnID          Prefix = 0x27 // roomserver: user + device + txn ID → event ID
+	PrefixStateAt        Prefix = 0x28 // roomserver: event NID → state snapshot NID
+	PrefixStateSnapshot  Prefix = 0x29 // roomserver: snapshot NID → parent + delta
+	PrefixRoomserverMeta Prefix = 0x2F // roomserver: counters
 )
 
 // registry names the owner of each prefix, for checks and diagnostics.
@@ -35,6 +48,17 @@ var registry = map[Prefix]string{
 	PrefixUserProfile:     "users",
 	PrefixUserAccountData: "users",
 	PrefixUserFilter:      "users",
+	PrefixRoomByID:        "roomserver",
+	PrefixRoomHead:        "roomserver",
+	PrefixEvent:           "roomserver",
+	PrefixEventByID:       "roomserver",
+	PrefixTimeline:        "roomserver",
+	PrefixCurrentState:    "roomserver",
+	PrefixUserRooms:       "roomserver",
+	PrefixTxnID:           "roomserver",
+	PrefixStateAt:         "roomserver",
+	PrefixStateSnapshot:   "roomserver",
+	PrefixRoomserverMeta:  "roomserver",
 }
 
 // Owner names the package that owns a prefix.

@@ -1,0 +1,173 @@
+package roomserver
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"hearth/services/matrix/pdu"
+)
+
+// room is the in-memory head of a room: what the next local event needs.
+// mu serialises writes to the room; readers take a snapshot under it.
+type room struct {
+	mu          sync.Mutex
+	nid         uint64
+	id          string
+	ver         *pdu.RoomVersion
+	state       pdu.StateMap // current state
+	extremities []string     // forward extremities (event IDs)
+	depth       int64        // greatest depth in the room
+}
+
+// head is the persisted part of a room head.
+type head struct {
+	RoomID      string   `json:"room_id"`
+	Version     string   `json:"version"`
+	Extremities []string `json:"extremities"`
+	Depth       int64    `json:"depth"`
+}
+
+func (r *room) headBytes() []byte { return headBytes(r.id, r.ver, r.extremities, r.depth) }
+
+func headBytes(roomID string, ver *pdu.RoomVersion, extremities []string, depth int64) []byte {
+	b, _ := json.Marshal(head{RoomID: roomID, Version: ver.ID, Extremities: extremities, Depth: depth})
+	return b
+}
+
+// room returns the loaded head of a room, loading it from the store once.
+func (s *Server) room(roomID string) (*room, error) {
+	s.mu.Lock()
+	r, ok := s.rooms[roomID]
+	s.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := s.loadRoom(roomID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if existing, ok := s.rooms[roomID]; ok {
+		return existing, nil
+	}
+	s.rooms[roomID] = r
+	return r, nil
+}
+
+func (s *Server) loadRoom(roomID string) (*room, error) {
+	r := &room{id: roomID, state: pdu.StateMap{}}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(keyRoomByID(roomID))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		v, err := it.ValueCopy(nil)
+		if err != nil || len(v) != 8 {
+			return fmt.Errorf("roomserver: corrupt room index for %s", roomID)
+		}
+		r.nid = binary.BigEndian.Uint64(v)
+		hi, err := txn.Get(keyRoomHead(r.nid))
+		if err != nil {
+			return fmt.Errorf("roomserver: room head of %s: %w", roomID, err)
+		}
+		var h head
+		if err := hi.Value(func(b []byte) error { return json.Unmarshal(b, &h) }); err != nil {
+			return fmt.Errorf("roomserver: room head of %s: %w", roomID, err)
+		}
+		ver, ok := pdu.Version(h.Version)
+		if !ok {
+			return fmt.Errorf("%w: %s", ErrUnsupportedVersion, h.Version)
+		}
+		r.ver, r.extremities, r.depth = ver, h.Extremities, h.Depth
+		// Current state.
+		prefix := keyCurrentStatePrefix(r.nid)
+		sit := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: prefix})
+		defer sit.Close()
+		for sit.Rewind(); sit.Valid(); sit.Next() {
+			var nid uint64
+			if err := sit.Item().Value(func(b []byte) error {
+				if len(b) != 8 {
+					return errors.New("corrupt state entry")
+				}
+				nid = binary.BigEndian.Uint64(b)
+				return nil
+			}); err != nil {
+				return err
+			}
+			ev, _, err := s.loadEventTxn(txn, nid, ver)
+			if err != nil {
+				return err
+			}
+			r.state[ev.Key()] = ev
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// loadEventTxn reads and parses one stored event.
+func (s *Server) loadEventTxn(txn *badger.Txn, nid uint64, ver *pdu.RoomVersion) (*pdu.Event, record, error) {
+	it, err := txn.Get(keyEvent(nid))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, record{}, ErrNotFound
+	}
+	if err != nil {
+		return nil, record{}, err
+	}
+	raw, err := it.ValueCopy(nil)
+	if err != nil {
+		return nil, record{}, err
+	}
+	rec, ok := decodeRecord(raw)
+	if !ok {
+		return nil, record{}, fmt.Errorf("roomserver: corrupt event record %d", nid)
+	}
+	if ver == nil {
+		ver, err = s.versionOfNID(txn, rec.room)
+		if err != nil {
+			return nil, rec, err
+		}
+	}
+	ev, err := pdu.Parse(ver, rec.json)
+	if err != nil {
+		return nil, rec, fmt.Errorf("roomserver: stored event %d does not parse: %w", nid, err)
+	}
+	return ev, rec, nil
+}
+
+func (s *Server) versionOfNID(txn *badger.Txn, roomNID uint64) (*pdu.RoomVersion, error) {
+	hi, err := txn.Get(keyRoomHead(roomNID))
+	if err != nil {
+		return nil, err
+	}
+	var h head
+	if err := hi.Value(func(b []byte) error { return json.Unmarshal(b, &h) }); err != nil {
+		return nil, err
+	}
+	v, ok := pdu.Version(h.Version)
+	if !ok {
+		return nil, ErrUnsupportedVersion
+	}
+	return v, nil
+}
+
+// allocRoomNID reserves a room number, persisting the counter in txn.
+func (s *Server) allocRoomNID(txn *badger.Txn) (uint64, error) {
+	s.mu.Lock()
+	n := s.nextRoom
+	s.nextRoom++
+	s.mu.Unlock()
+	return n, txn.Set(keyLastRoomNID, u64(n))
+}
