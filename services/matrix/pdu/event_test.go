@@ -200,3 +200,24 @@ func TestAuthEventSelection(t *testing.T) {
 		}
 	}
 }
+
+func TestRequiredSignersAuthorisingServer(t *testing.T) {
+	k := specKey(t)
+	for _, membership := range []string{"join", "leave", "ban"} {
+		ev, err := pdu.MustVersion("10").Build(pdu.Proto{
+			Type: "m.room.member", StateKey: strp("@u:a.org"), Sender: "@u:a.org", RoomID: "!r:a.org",
+			Content: cjson.MustFromGo(map[string]any{"membership": membership, "join_authorised_via_users_server": "@mod:b.org"}),
+		}, "a.org", k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pdu.RequiredSigners(ev); len(got) != 2 || got[0] != "a.org" || got[1] != "b.org" {
+			t.Errorf("%s: RequiredSigners = %v, want [a.org b.org]", membership, got)
+		}
+		// Signed by a.org only: verification must fail for want of b.org's signature.
+		lookup := func(entity, id string) (ed25519.PublicKey, bool) { return k.Public(), entity == "a.org" }
+		if err := pdu.VerifySignatures(ev, lookup); err == nil {
+			t.Errorf("%s: verified without the authorising server's signature", membership)
+		}
+	}
+}

@@ -20,10 +20,12 @@ func (v *RoomVersion) SignEvent(obj cjson.Value, serverName string, key signing.
 }
 
 // RequiredSigners are the servers whose signatures an event must carry: the
-// sender's server and, for a restricted join, the authorising user's server.
+// sender's server and, for any member event that names a
+// join_authorised_via_users_server (auth rule 5.2 in v12, 4.2 in v8–v11),
+// that user's server.
 func RequiredSigners(e *Event) []string {
 	servers := []string{e.SenderDomain()}
-	if e.ver.Restricted && e.typ == "m.room.member" && e.Membership() == "join" {
+	if e.ver.Restricted && e.typ == "m.room.member" {
 		if via, ok := e.content.Get("join_authorised_via_users_server").Str(); ok {
 			if d := Domain(via); d != "" && d != servers[0] {
 				servers = append(servers, d)

@@ -1,0 +1,321 @@
+package clientapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"hearth/services/matrix/cjson"
+	"hearth/services/matrix/pdu"
+	"hearth/services/roomserver"
+)
+
+// Bounds on event requests.
+const (
+	maxTypeBytes    = 255
+	maxMessagesPage = 1000
+)
+
+func (a *API) routesEvents() {
+	a.client("PUT", "/rooms/{roomId}/send/{eventType}/{txnId}", a.authed(a.sendEvent))
+	a.client("PUT", "/rooms/{roomId}/state/{eventType}", a.authed(a.putState))
+	a.client("PUT", "/rooms/{roomId}/state/{eventType}/{stateKey...}", a.authed(a.putState))
+	a.client("GET", "/rooms/{roomId}/state", a.authed(a.getAllState))
+	a.client("GET", "/rooms/{roomId}/state/{eventType}", a.authed(a.getState))
+	a.client("GET", "/rooms/{roomId}/state/{eventType}/{stateKey...}", a.authed(a.getState))
+	a.client("PUT", "/rooms/{roomId}/redact/{eventId}/{txnId}", a.authed(a.redact))
+	a.client("GET", "/rooms/{roomId}/event/{eventId}", a.authed(a.getEvent))
+	a.client("GET", "/rooms/{roomId}/messages", a.authed(a.messages))
+	a.client("GET", "/rooms/{roomId}/joined_members", a.authed(a.joinedMembers))
+	a.client("GET", "/rooms/{roomId}/members", a.authed(a.members))
+}
+
+func (a *API) sendEvent(w http.ResponseWriter, r *http.Request) error {
+	c := CallerOf(r)
+	roomID, typ, txnID := r.PathValue("roomId"), r.PathValue("eventType"), r.PathValue("txnId")
+	if typ == "" || len(typ) > maxTypeBytes {
+		return errInvalidParam("Invalid event type")
+	}
+	content, err := a.readObject(r)
+	if err != nil {
+		return err
+	}
+	ev := roomserver.Event{Type: typ, Sender: c.UserID, Content: content}
+	if typ == "m.room.redaction" {
+		ev.Redacts = content.Get("redacts").StrOr("")
+		ev.Content = content.Without("redacts")
+	}
+	txn := &roomserver.TxnKey{User: c.UserID, Device: c.DeviceID, Scope: "send\x00" + roomID + "\x00" + typ, TxnID: txnID}
+	sent, err := a.opts.Rooms.Send(r.Context(), roomID, ev, txn)
+	if err != nil {
+		return roomErr(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"event_id": sent.Event.ID()})
+	return nil
+}
+
+func (a *API) putState(w http.ResponseWriter, r *http.Request) error {
+	c := CallerOf(r)
+	roomID, typ, key := r.PathValue("roomId"), r.PathValue("eventType"), r.PathValue("stateKey")
+	if typ == "" || len(typ) > maxTypeBytes || len(key) > maxTypeBytes {
+		return errInvalidParam("Invalid event type or state key")
+	}
+	content, err := a.readObject(r)
+	if err != nil {
+		return err
+	}
+	if typ == "m.room.member" {
+		if _, err := a.opts.Rooms.Version(r.Context(), roomID); err != nil {
+			return roomErr(err)
+		}
+	}
+	sent, err := a.opts.Rooms.Send(r.Context(), roomID, roomserver.Event{Type: typ, StateKey: &key, Sender: c.UserID, Content: content}, nil)
+	if err != nil {
+		return roomErr(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"event_id": sent.Event.ID()})
+	return nil
+}
+
+func (a *API) redact(w http.ResponseWriter, r *http.Request) error {
+	c := CallerOf(r)
+	roomID, target, txnID := r.PathValue("roomId"), r.PathValue("eventId"), r.PathValue("txnId")
+	body, err := a.readObject(r)
+	if err != nil {
+		return err
+	}
+	content := cjson.EmptyObject()
+	if reason, ok := body.Get("reason").Str(); ok {
+		content = content.With("reason", cjson.StrOf(reason))
+	}
+	txn := &roomserver.TxnKey{User: c.UserID, Device: c.DeviceID, Scope: "redact\x00" + roomID + "\x00" + target, TxnID: txnID}
+	sent, err := a.opts.Rooms.Send(r.Context(), roomID, roomserver.Event{Type: "m.room.redaction", Sender: c.UserID, Content: content, Redacts: target}, txn)
+	if err != nil {
+		return roomErr(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"event_id": sent.Event.ID()})
+	return nil
+}
+
+// mustBeMember refuses callers who are not joined to the room. (History
+// visibility for former members is not modelled yet.)
+func (a *API) mustBeMember(ctx context.Context, roomID, user string) error {
+	m, err := a.opts.Rooms.Membership(ctx, roomID, user)
+	if err != nil {
+		return roomErr(err)
+	}
+	if m != "join" {
+		return errForbidden("You are not in room %s", roomID)
+	}
+	return nil
+}
+
+func (a *API) getAllState(w http.ResponseWriter, r *http.Request) error {
+	roomID := r.PathValue("roomId")
+	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
+		return err
+	}
+	st, err := a.opts.Rooms.CurrentState(r.Context(), roomID)
+	if err != nil {
+		return roomErr(err)
+	}
+	out := make([]map[string]any, 0, len(st))
+	for _, ev := range st {
+		out = append(out, a.clientEvent(ev, true))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) getState(w http.ResponseWriter, r *http.Request) error {
+	roomID, typ, key := r.PathValue("roomId"), r.PathValue("eventType"), r.PathValue("stateKey")
+	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
+		return err
+	}
+	ev, err := a.opts.Rooms.StateEvent(r.Context(), roomID, typ, key)
+	if err != nil {
+		return roomErr(err)
+	}
+	if r.URL.Query().Get("format") == "event" {
+		writeJSON(w, http.StatusOK, a.clientEvent(ev, true))
+		return nil
+	}
+	writeJSON(w, http.StatusOK, ev.Content())
+	return nil
+}
+
+func (a *API) getEvent(w http.ResponseWriter, r *http.Request) error {
+	roomID, id := r.PathValue("roomId"), r.PathValue("eventId")
+	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
+		return err
+	}
+	ev, _, err := a.opts.Rooms.EventByID(r.Context(), id)
+	if err != nil || ev.RoomID() != roomID {
+		return errNotFound("Event not found")
+	}
+	writeJSON(w, http.StatusOK, a.clientEvent(ev, true))
+	return nil
+}
+
+// paginationPos reads a /messages token: "t<pos>" or a sync token
+// "s<pos>_…" (its events position).
+func paginationPos(tok string) (uint64, bool) {
+	if len(tok) < 2 || (tok[0] != 't' && tok[0] != 's') {
+		return 0, false
+	}
+	digits := tok[1:]
+	if i := strings.IndexByte(digits, '_'); i >= 0 {
+		digits = digits[:i]
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	return n, err == nil
+}
+
+func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
+	roomID := r.PathValue("roomId")
+	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	dir := roomserver.Backward
+	switch q.Get("dir") {
+	case "b", "":
+	case "f":
+		dir = roomserver.Forward
+	default:
+		return errInvalidParam("dir must be b or f")
+	}
+	limit := 10
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return errInvalidParam("Invalid limit")
+		}
+		limit = min(n, maxMessagesPage)
+	}
+	var from uint64
+	if s := q.Get("from"); s != "" {
+		p, ok := paginationPos(s)
+		if !ok {
+			return errInvalidParam("Invalid from token")
+		}
+		from = p
+		if dir == roomserver.Backward {
+			from++ // the token names the last event already seen; backward is exclusive of from
+		}
+	}
+	var to uint64
+	hasTo := false
+	if s := q.Get("to"); s != "" {
+		p, ok := paginationPos(s)
+		if !ok {
+			return errInvalidParam("Invalid to token")
+		}
+		to, hasTo = p, true
+	}
+	page, err := a.opts.Rooms.Timeline(r.Context(), roomID, from, dir, limit)
+	if err != nil {
+		return roomErr(err)
+	}
+	chunk := make([]map[string]any, 0, len(page))
+	var end uint64
+	for _, e := range page {
+		if hasTo && ((dir == roomserver.Backward && e.Position <= to) || (dir == roomserver.Forward && e.Position > to)) {
+			page = nil
+			break
+		}
+		chunk = append(chunk, a.clientEvent(e.Event, true))
+		end = e.Position
+	}
+	start := q.Get("from")
+	if start == "" {
+		start = "t" + strconv.FormatUint(a.opts.Rooms.Position(), 10)
+	}
+	resp := map[string]any{"start": start, "chunk": chunk}
+	if len(chunk) == limit && limit > 0 {
+		if dir == roomserver.Backward {
+			end-- // next backward page starts below the oldest event returned
+		}
+		resp["end"] = "t" + strconv.FormatUint(end, 10)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (a *API) joinedMembers(w http.ResponseWriter, r *http.Request) error {
+	roomID := r.PathValue("roomId")
+	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
+		return err
+	}
+	st, err := a.opts.Rooms.CurrentState(r.Context(), roomID)
+	if err != nil {
+		return roomErr(err)
+	}
+	joined := map[string]any{}
+	for k, ev := range st {
+		if k.Type == "m.room.member" && ev.Membership() == "join" {
+			m := map[string]any{}
+			if s, ok := ev.Content().Get("displayname").Str(); ok {
+				m["display_name"] = s
+			}
+			if s, ok := ev.Content().Get("avatar_url").Str(); ok {
+				m["avatar_url"] = s
+			}
+			joined[k.StateKey] = m
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"joined": joined})
+	return nil
+}
+
+func (a *API) members(w http.ResponseWriter, r *http.Request) error {
+	roomID := r.PathValue("roomId")
+	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	st, err := a.opts.Rooms.CurrentState(r.Context(), roomID)
+	if err != nil {
+		return roomErr(err)
+	}
+	chunk := []map[string]any{}
+	for k, ev := range st {
+		if k.Type != "m.room.member" {
+			continue
+		}
+		m := ev.Membership()
+		if want := q.Get("membership"); want != "" && m != want {
+			continue
+		}
+		if not := q.Get("not_membership"); not != "" && m == not {
+			continue
+		}
+		chunk = append(chunk, a.clientEvent(ev, true))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"chunk": chunk})
+	return nil
+}
+
+// clientEvent is the client format of an event: the PDU's client fields,
+// the event ID, and unsigned.age.
+func (a *API) clientEvent(ev *pdu.Event, withRoom bool) map[string]any {
+	out := map[string]any{
+		"event_id":         ev.ID(),
+		"type":             ev.Type(),
+		"sender":           ev.Sender(),
+		"origin_server_ts": ev.OriginServerTS(),
+		"content":          ev.Content(),
+		"unsigned":         map[string]any{"age": a.opts.Now().UnixMilli() - ev.OriginServerTS()},
+	}
+	if withRoom {
+		out["room_id"] = ev.RoomID()
+	}
+	if sk, ok := ev.StateKey(); ok {
+		out["state_key"] = sk
+	}
+	if red := ev.Redacts(); red != "" {
+		out["redacts"] = red
+	}
+	return out
+}
