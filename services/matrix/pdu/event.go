@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"hearth/services/matrix/cjson"
+	"hearth/services/matrix/ids"
 )
 
 // Limits from the spec (client-server API, "Size limits"; PDU schemas).
@@ -90,8 +91,8 @@ func fromObject(v *RoomVersion, obj cjson.Value) (*Event, error) {
 	if e.sender, err = idString(obj, "sender", true); err != nil {
 		return nil, err
 	}
-	if !looksLikeUserID(e.sender) {
-		return nil, fmt.Errorf("%w: sender %q is not a user ID", ErrFormat, e.sender)
+	if _, err := ids.ParseUserIDLenient(e.sender); err != nil {
+		return nil, fmt.Errorf("%w: sender: %w", ErrFormat, err)
 	}
 	if sk := obj.Get("state_key"); sk.Exists() {
 		s, ok := sk.Str()
@@ -104,6 +105,11 @@ func fromObject(v *RoomVersion, obj cjson.Value) (*Event, error) {
 	e.roomID, err = idString(obj, "room_id", !(v.RoomIDIsCreateHash && isCreate))
 	if err != nil {
 		return nil, err
+	}
+	if e.roomID != "" {
+		if _, err := ids.ParseRoomID(e.roomID); err != nil {
+			return nil, fmt.Errorf("%w: room_id: %w", ErrFormat, err)
+		}
 	}
 	if e.content = obj.Get("content"); e.content.Kind() != cjson.Object {
 		return nil, fmt.Errorf("%w: content must be an object", ErrFormat)
@@ -201,11 +207,6 @@ func checkSignatures(sigs cjson.Value) error {
 
 func looksLikeEventID(s string) bool {
 	return len(s) >= 2 && len(s) <= MaxIDSize && s[0] == '$'
-}
-
-func looksLikeUserID(s string) bool {
-	i := strings.IndexByte(s, ':')
-	return len(s) <= MaxIDSize && len(s) > 0 && s[0] == '@' && i > 0 && i < len(s)-1
 }
 
 // ID is the event ID.
