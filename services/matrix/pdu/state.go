@@ -7,7 +7,12 @@ type TypeKey struct {
 }
 
 // Key returns the state tuple of a state event (zero TypeKey if not state).
-func (e *Event) Key() TypeKey { return TypeKey{e.typ, e.stateKey} }
+func (e *Event) Key() TypeKey {
+	if !e.isState {
+		return TypeKey{}
+	}
+	return TypeKey{e.typ, e.stateKey}
+}
 
 // State looks up the current state event for a type and state key; nil means
 // none. The auth rules and power-level helpers read state through it.
