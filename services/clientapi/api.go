@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hearth/services/roomserver"
+	"hearth/services/users"
 )
 
 // Options configures the API. Rooms and Accounts are required.
@@ -15,6 +16,10 @@ type Options struct {
 	PublicBaseURL string // advertised in /.well-known/matrix/client
 	Rooms         *roomserver.Server
 	Accounts      Accounts
+	// Users serves the account endpoints (register, login, devices …);
+	// nil leaves them out (tests of other groups use a fake Accounts).
+	Users        *users.Service
+	Registration Registration
 	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
 	// Per-user and per-IP request rates (requests per second, burst); zero
@@ -41,6 +46,7 @@ type Accounts interface {
 
 // API is the client-server API.
 type API struct {
+	nonces  *nonces
 	opts    Options
 	log     *slog.Logger
 	rt      *router
@@ -60,11 +66,12 @@ func New(o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	a := &API{opts: o, log: o.Logger, rt: newRouter(o.Logger)}
+	a := &API{opts: o, log: o.Logger, rt: newRouter(o.Logger), nonces: newNonces(o.Now)}
 	a.userLim = newLimiter(o.UserRate, o.UserBurst, o.Now)
 	a.ipLim = newLimiter(o.IPRate, o.IPBurst, o.Now)
 	a.routesDiscovery()
 	a.routesRooms()
+	a.routesAccount()
 	return a
 }
 

@@ -1,0 +1,156 @@
+package homeserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"hearth/config"
+	"hearth/services/clientapi"
+	"hearth/services/roomserver"
+	"hearth/services/storage"
+	hsync "hearth/services/sync"
+	"hearth/services/users"
+)
+
+// Server is a running Hearth homeserver.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	db     *storage.DB
+	Users  *users.Service
+	Rooms  *roomserver.Server
+	notify *hsync.Notifier
+	api    *clientapi.API
+}
+
+// Options are what tests and the main may inject; the zero value is fine.
+type Options struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Argon2 overrides the password hashing cost (tests use cheap params).
+	Argon2 *users.Argon2Params
+}
+
+// Open builds every service from cfg (which must be valid) in dependency
+// order. Close undoes it.
+func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	db, err := storage.Open(ctx, storage.Options{
+		Dir:            filepath.Join(cfg.Server.DataDir, "db"),
+		MemTableSize:   int64(cfg.Storage.MemTableMiB) << 20,
+		BlockCacheSize: int64(cfg.Storage.BlockCacheMiB) << 20,
+		IndexCacheSize: int64(cfg.Storage.IndexCacheMiB) << 20,
+		Logger:         log,
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, db: db}
+	fail := func(err error) (*Server, error) {
+		db.Close()
+		return nil, err
+	}
+	key, err := loadSigningKey(db)
+	if err != nil {
+		return fail(fmt.Errorf("homeserver: signing key: %w", err))
+	}
+	uo := users.Options{
+		ServerName: cfg.Server.Name, Now: o.Now, Logger: log,
+		AccessTokenLifetime:  cfg.Auth.AccessTokenLifetime.Std(),
+		RefreshTokenLifetime: cfg.Auth.RefreshTokenLifetime.Std(),
+		PasswordMinLength:    cfg.Auth.PasswordMinLength,
+	}
+	if o.Argon2 != nil {
+		uo.Argon2 = *o.Argon2
+	}
+	if s.Users, err = users.New(db, uo); err != nil {
+		return fail(err)
+	}
+	s.notify = hsync.NewNotifier()
+	s.Rooms, err = roomserver.New(ctx, db, roomserver.Options{
+		ServerName: cfg.Server.Name, Key: key, Now: o.Now, Logger: log,
+		Notify: s.onEvent,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	lim := cfg.Limits
+	userRate, ipRate := lim.PerUser.PerSecond, lim.PerIP.PerSecond
+	if lim.PerUser.Disabled {
+		userRate = 0
+	}
+	if lim.PerIP.Disabled {
+		ipRate = 0
+	}
+	s.api = clientapi.New(clientapi.Options{
+		ServerName: cfg.Server.Name, PublicBaseURL: cfg.Server.PublicBaseURL,
+		Rooms: s.Rooms, Users: s.Users, Accounts: clientapi.UsersAuth{Users: s.Users},
+		Registration: clientapi.Registration{
+			Mode: string(cfg.Registration.Mode), SharedSecret: cfg.Registration.SharedSecret,
+			AllowLegacySingleRequest: cfg.Registration.AllowLegacySingleRequest,
+		},
+		MaxBodyBytes: cfg.Client.MaxBodyBytes,
+		UserRate:     userRate, UserBurst: lim.PerUser.Burst,
+		IPRate: ipRate, IPBurst: lim.PerIP.Burst,
+		Now: o.Now, Logger: log,
+	})
+	return s, nil
+}
+
+// onEvent is the room server's commit hook: it wakes long polls.
+func (s *Server) onEvent(n roomserver.Notification) {
+	var target []string
+	if sk, ok := n.Event.StateKey(); ok && n.Event.Type() == "m.room.member" {
+		target = []string{sk}
+	}
+	s.notify.RoomChanged(n.RoomID, n.Position, target...)
+}
+
+// Handler is the HTTP handler of the client API.
+func (s *Server) Handler() http.Handler { return s.api.Handler() }
+
+// Serve answers HTTP on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.Client.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, s.cfg.Client.TLSCert, s.cfg.Client.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	return err
+}
+
+// Close stops the services and closes the store.
+func (s *Server) Close() error { return s.db.Close() }
