@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hearth/services/roomserver"
+	hsync "hearth/services/sync"
 	"hearth/services/users"
 )
 
@@ -18,7 +19,9 @@ type Options struct {
 	Accounts      Accounts
 	// Users serves the account endpoints (register, login, devices …);
 	// nil leaves them out (tests of other groups use a fake Accounts).
-	Users        *users.Service
+	Users *users.Service
+	// Sync serves /sync; nil leaves it out.
+	Sync         *hsync.Server
 	Registration Registration
 	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
@@ -72,6 +75,7 @@ func New(o Options) *API {
 	a.routesDiscovery()
 	a.routesRooms()
 	a.routesAccount()
+	a.routesSync()
 	return a
 }
 

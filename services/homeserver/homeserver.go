@@ -26,6 +26,7 @@ type Server struct {
 	Users  *users.Service
 	Rooms  *roomserver.Server
 	notify *hsync.Notifier
+	sync   *hsync.Server
 	api    *clientapi.API
 }
 
@@ -75,17 +76,26 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	if o.Argon2 != nil {
 		uo.Argon2 = *o.Argon2
 	}
+	uo.OnAccountData = func(user string, _ uint64) {
+		if s.sync != nil {
+			s.sync.WakeUser(user)
+		}
+	}
 	if s.Users, err = users.New(db, uo); err != nil {
 		return fail(err)
 	}
 	s.notify = hsync.NewNotifier()
 	s.Rooms, err = roomserver.New(ctx, db, roomserver.Options{
 		ServerName: cfg.Server.Name, Key: key, Now: o.Now, Logger: log,
-		Notify: s.onEvent,
+		Notify: func(n roomserver.Notification) { s.sync.Notify(n) },
 	})
 	if err != nil {
 		return fail(err)
 	}
+	s.sync = hsync.New(s.Rooms, s.notify, hsync.Options{
+		Now: o.Now, Logger: log, MaxTimeout: time.Duration(cfg.Limits.MaxTimeoutMS) * time.Millisecond,
+		AccountData: accountData{s.Users},
+	})
 	lim := cfg.Limits
 	userRate, ipRate := lim.PerUser.PerSecond, lim.PerIP.PerSecond
 	if lim.PerUser.Disabled {
@@ -96,7 +106,7 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	}
 	s.api = clientapi.New(clientapi.Options{
 		ServerName: cfg.Server.Name, PublicBaseURL: cfg.Server.PublicBaseURL,
-		Rooms: s.Rooms, Users: s.Users, Accounts: clientapi.UsersAuth{Users: s.Users},
+		Rooms: s.Rooms, Users: s.Users, Sync: s.sync, Accounts: clientapi.UsersAuth{Users: s.Users},
 		Registration: clientapi.Registration{
 			Mode: string(cfg.Registration.Mode), SharedSecret: cfg.Registration.SharedSecret,
 			AllowLegacySingleRequest: cfg.Registration.AllowLegacySingleRequest,
@@ -107,15 +117,6 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Now: o.Now, Logger: log,
 	})
 	return s, nil
-}
-
-// onEvent is the room server's commit hook: it wakes long polls.
-func (s *Server) onEvent(n roomserver.Notification) {
-	var target []string
-	if sk, ok := n.Event.StateKey(); ok && n.Event.Type() == "m.room.member" {
-		target = []string{sk}
-	}
-	s.notify.RoomChanged(n.RoomID, n.Position, target...)
 }
 
 // Handler is the HTTP handler of the client API.

@@ -191,13 +191,11 @@ func (s *Server) insertCreate(r *room, create *pdu.Event) error {
 		}
 		return s.writeEvent(txn, r, create, nid)
 	})
-	mark, _ := s.seq.finish(nid)
 	if err != nil {
+		s.pub.finish(s.seq, nid, r.id, nil)
 		return fmt.Errorf("roomserver: create room: %w", err)
 	}
-	if s.opts.Notify != nil {
-		s.opts.Notify(Notification{Position: mark, RoomID: r.id, Event: create})
-	}
+	s.pub.finish(s.seq, nid, r.id, create)
 	return nil
 }
 

@@ -297,14 +297,14 @@ func TestConcurrentRoomsAndWatermark(t *testing.T) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var maxPos uint64
-	for _, n := range h.got {
-		if n.Position > maxPos {
-			maxPos = n.Position
-		}
+	// One notification per event, in strictly increasing position order.
+	if len(h.got) != total {
+		t.Errorf("%d notifications for %d events", len(h.got), total)
 	}
-	if maxPos != h.rs.Position() {
-		t.Errorf("last notified position %d, watermark %d", maxPos, h.rs.Position())
+	for i, n := range h.got {
+		if n.Position != uint64(i+1) {
+			t.Fatalf("notification %d has position %d", i, n.Position)
+		}
 	}
 }
 

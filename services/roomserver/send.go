@@ -123,7 +123,7 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 	})
 	if err != nil {
 		for _, b := range out {
-			s.seq.finish(b.nid)
+			s.pub.finish(s.seq, b.nid, r.id, nil)
 		}
 		return nil, fmt.Errorf("roomserver: commit: %w", err)
 	}
@@ -131,10 +131,7 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 	sent := make([]Sent, len(out))
 	for i, b := range out {
 		sent[i] = Sent{Event: b.ev, Position: b.nid}
-		mark, _ := s.seq.finish(b.nid)
-		if s.opts.Notify != nil {
-			s.opts.Notify(Notification{Position: mark, RoomID: r.id, Event: b.ev})
-		}
+		s.pub.finish(s.seq, b.nid, r.id, b.ev)
 	}
 	return sent, nil
 }

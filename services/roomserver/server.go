@@ -28,13 +28,13 @@ type Options struct {
 	Rand io.Reader
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
-	// Notify is called after each event is committed and the watermark has
-	// passed it, in position order per room. It must not block.
+	// Notify is called for each committed event once the watermark has
+	// passed it, in position order. It must not block.
 	Notify func(Notification)
 }
 
-// Notification tells listeners (the sync notifier) that events up to
-// Position are readable, and which room and event caused it.
+// Notification tells listeners (the sync notifier) that the event at
+// Position, and every event before it, is committed and readable.
 type Notification struct {
 	Position uint64
 	RoomID   string
@@ -47,6 +47,7 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	seq  *sequence
+	pub  *publisher
 
 	mu       sync.Mutex // guards rooms and nextRoom
 	rooms    map[string]*room
@@ -75,6 +76,7 @@ func New(ctx context.Context, db *storage.DB, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.seq = newSequence(last)
+	s.pub = newPublisher(o.Notify, last)
 	if v, err := db.Get(keyLastRoomNID); err == nil && len(v) == 8 {
 		s.nextRoom = binary.BigEndian.Uint64(v) + 1
 	} else if errors.Is(err, storage.ErrNotFound) {
