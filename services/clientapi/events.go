@@ -4,11 +4,11 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"hearth/services/matrix/cjson"
 	"hearth/services/matrix/pdu"
 	"hearth/services/roomserver"
+	hsync "hearth/services/sync"
 )
 
 // Bounds on event requests.
@@ -120,7 +120,7 @@ func (a *API) getAllState(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return roomErr(err)
 	}
-	out := make([]map[string]any, 0, len(st))
+	out := make([]cjson.Value, 0, len(st))
 	for _, ev := range st {
 		out = append(out, a.clientEvent(ev, true))
 	}
@@ -158,20 +158,6 @@ func (a *API) getEvent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// paginationPos reads a /messages token: "t<pos>" or a sync token
-// "s<pos>_…" (its events position).
-func paginationPos(tok string) (uint64, bool) {
-	if len(tok) < 2 || (tok[0] != 't' && tok[0] != 's') {
-		return 0, false
-	}
-	digits := tok[1:]
-	if i := strings.IndexByte(digits, '_'); i >= 0 {
-		digits = digits[:i]
-	}
-	n, err := strconv.ParseUint(digits, 10, 64)
-	return n, err == nil
-}
-
 func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	roomID := r.PathValue("roomId")
 	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
@@ -196,8 +182,8 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	}
 	var from uint64
 	if s := q.Get("from"); s != "" {
-		p, ok := paginationPos(s)
-		if !ok {
+		p, err := hsync.ParsePaginationToken(s)
+		if err != nil {
 			return errInvalidParam("Invalid from token")
 		}
 		from = p
@@ -208,8 +194,8 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	var to uint64
 	hasTo := false
 	if s := q.Get("to"); s != "" {
-		p, ok := paginationPos(s)
-		if !ok {
+		p, err := hsync.ParsePaginationToken(s)
+		if err != nil {
 			return errInvalidParam("Invalid to token")
 		}
 		to, hasTo = p, true
@@ -218,7 +204,7 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return roomErr(err)
 	}
-	chunk := make([]map[string]any, 0, len(page))
+	chunk := make([]cjson.Value, 0, len(page))
 	var end uint64
 	for _, e := range page {
 		if hasTo && ((dir == roomserver.Backward && e.Position <= to) || (dir == roomserver.Forward && e.Position > to)) {
@@ -230,14 +216,14 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	}
 	start := q.Get("from")
 	if start == "" {
-		start = "t" + strconv.FormatUint(a.opts.Rooms.Position(), 10)
+		start = hsync.PaginationToken(a.opts.Rooms.Position())
 	}
 	resp := map[string]any{"start": start, "chunk": chunk}
 	if len(chunk) == limit && limit > 0 {
 		if dir == roomserver.Backward {
 			end-- // next backward page starts below the oldest event returned
 		}
-		resp["end"] = "t" + strconv.FormatUint(end, 10)
+		resp["end"] = hsync.PaginationToken(end)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -279,7 +265,7 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return roomErr(err)
 	}
-	chunk := []map[string]any{}
+	chunk := []cjson.Value{}
 	for k, ev := range st {
 		if k.Type != "m.room.member" {
 			continue
@@ -297,25 +283,8 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// clientEvent is the client format of an event: the PDU's client fields,
-// the event ID, and unsigned.age.
-func (a *API) clientEvent(ev *pdu.Event, withRoom bool) map[string]any {
-	out := map[string]any{
-		"event_id":         ev.ID(),
-		"type":             ev.Type(),
-		"sender":           ev.Sender(),
-		"origin_server_ts": ev.OriginServerTS(),
-		"content":          ev.Content(),
-		"unsigned":         map[string]any{"age": a.opts.Now().UnixMilli() - ev.OriginServerTS()},
-	}
-	if withRoom {
-		out["room_id"] = ev.RoomID()
-	}
-	if sk, ok := ev.StateKey(); ok {
-		out["state_key"] = sk
-	}
-	if red := ev.Redacts(); red != "" {
-		out["redacts"] = red
-	}
-	return out
+// clientEvent is the client format of an event (the sync package's
+// formatter, so /sync, /messages and the rest agree).
+func (a *API) clientEvent(ev *pdu.Event, withRoom bool) cjson.Value {
+	return hsync.Formatter{Now: a.opts.Now}.ClientEvent(ev, withRoom)
 }
