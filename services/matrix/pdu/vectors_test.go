@@ -6,20 +6,10 @@ import (
 	"hearth/services/matrix/cjson"
 	"hearth/services/matrix/pdu"
 	"hearth/services/matrix/signing"
+	"hearth/services/matrix/signing/signingtest"
 )
 
-func specKey(t testing.TB) signing.Key {
-	t.Helper()
-	seed, err := signing.DecodeBase64("YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := signing.KeyFromSeed("ed25519:1", seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+func specKey(t testing.TB) signing.Key { return signingtest.SpecKey(t) }
 
 const (
 	vector1In = `{"room_id":"!x:domain","sender":"@a:domain","origin":"domain","origin_server_ts":1000000,"signatures":{},"hashes":{},"type":"X","content":{},"prev_events":[],"auth_events":[],"depth":3,"unsigned":{"age_ts":1000000}}`

@@ -6,21 +6,11 @@ import (
 
 	"hearth/services/matrix/cjson"
 	"hearth/services/matrix/signing"
+	"hearth/services/matrix/signing/signingtest"
 )
 
 // The spec's signing key (appendices, "Cryptographic Test Vectors").
-func specKey(t testing.TB) signing.Key {
-	t.Helper()
-	seed, err := signing.DecodeBase64("YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := signing.KeyFromSeed("ed25519:1", seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+func specKey(t testing.TB) signing.Key { return signingtest.SpecKey(t) }
 
 func TestUnpaddedBase64Vectors(t *testing.T) {
 	for in, want := range map[string]string{"": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"} {
