@@ -11,8 +11,9 @@ import (
 func BenchmarkParseAndVerifyEvent(b *testing.B) {
 	k := specKey(b)
 	v := pdu.MustVersion("12")
+	create := buildCreate(b, v, k)
 	ev, err := v.Build(pdu.Proto{
-		Type: "m.room.message", Sender: "@u:example.com", RoomID: "!abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		Type: "m.room.message", Sender: "@u:example.com", RoomID: create.RoomID(),
 		Content:    cjson.MustFromGo(map[string]any{"body": "hello there", "msgtype": "m.text"}),
 		PrevEvents: []string{"$aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, AuthEvents: []string{"$bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},
 		Depth: 10, OriginServerTS: 1700000000000,
