@@ -117,8 +117,22 @@ func (s *Server) loadRoom(roomID string) (*room, error) {
 	return r, nil
 }
 
-// loadEventTxn reads and parses one stored event.
+// loadEventTxn reads one stored event as readers see it: redacted, with
+// unsigned.redacted_because, once a redaction has been applied to it.
 func (s *Server) loadEventTxn(txn *badger.Txn, nid uint64, ver *pdu.RoomVersion) (*pdu.Event, record, error) {
+	ev, rec, err := s.loadRecordTxn(txn, nid, ver)
+	if err != nil || rec.flags&flagRedacted == 0 {
+		return ev, rec, err
+	}
+	var because *pdu.Event
+	if rec.redactedBy != 0 {
+		because, _, _ = s.loadRecordTxn(txn, rec.redactedBy, ev.Version())
+	}
+	return redactedForm(ev, because), rec, nil
+}
+
+// loadRecordTxn reads and parses one stored event exactly as stored.
+func (s *Server) loadRecordTxn(txn *badger.Txn, nid uint64, ver *pdu.RoomVersion) (*pdu.Event, record, error) {
 	it, err := txn.Get(keyEvent(nid))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, record{}, ErrNotFound

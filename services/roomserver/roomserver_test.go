@@ -332,3 +332,51 @@ func TestSameMillisecondRoomsDiffer(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestRedactions(t *testing.T) {
+	h := open(t, t.TempDir())
+	defer h.close()
+	ctx := context.Background()
+	roomID, _ := h.rs.CreateRoom(ctx, roomserver.CreateRequest{Creator: alice, Public: true})
+	h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.member", StateKey: sk(bob), Sender: bob, Content: member("join")}, nil)
+	msg, _ := h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.message", Sender: alice, Content: text("secret")}, nil)
+	// Bob (level 0) may not redact alice's message; alice (100) may redact anything.
+	if _, err := h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.redaction", Sender: bob, Redacts: msg.Event.ID()}, nil); !errors.Is(err, roomserver.ErrForbidden) {
+		t.Fatalf("bob redacted alice's message: %v", err)
+	}
+	red, err := h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.redaction", Sender: alice, Redacts: msg.Event.ID(), Content: cjson.ObjectOf(cjson.M("reason", cjson.StrOf("oops")))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := h.rs.EventByID(ctx, msg.Event.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Content().Has("body") || got.ID() != msg.Event.ID() {
+		t.Errorf("redacted event still has its body: %s", got.Content())
+	}
+	if by := got.Unsigned().Path("redacted_because", "event_id").StrOr(""); by != red.Event.ID() {
+		t.Errorf("redacted_because.event_id = %q, want %s", by, red.Event.ID())
+	}
+	if got.Unsigned().Path("redacted_because", "type").StrOr("") != "m.room.redaction" {
+		t.Errorf("no redacted_because: %s", got.Unsigned())
+	}
+	tl, _ := h.rs.Timeline(ctx, roomID, 0, roomserver.Backward, 2)
+	if tl[0].Event.ID() != red.Event.ID() || tl[1].Event.Content().Has("body") {
+		t.Error("timeline serves the unredacted message")
+	}
+	// A redacted state event still counts as state, without its content.
+	topic, _ := h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.topic", StateKey: sk(""), Sender: alice, Content: cjson.ObjectOf(cjson.M("topic", cjson.StrOf("t")))}, nil)
+	if _, err := h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.redaction", Sender: alice, Redacts: topic.Event.ID()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := h.rs.StateEvent(ctx, roomID, "m.room.topic", "")
+	if err != nil || cur.ID() != topic.Event.ID() || cur.Content().Has("topic") {
+		t.Errorf("redacted topic in state: %v %v", cur, err)
+	}
+	// Bob may redact his own message.
+	own, _ := h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.message", Sender: bob, Content: text("mine")}, nil)
+	if _, err := h.rs.Send(ctx, roomID, roomserver.Event{Type: "m.room.redaction", Sender: bob, Redacts: own.Event.ID()}, nil); err != nil {
+		t.Errorf("own redaction: %v", err)
+	}
+}

@@ -98,6 +98,9 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 		if err := auth.Allowed(ev, state); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrForbidden, err)
 		}
+		if err := s.mayRedact(ev, r, state); err != nil {
+			return nil, err
+		}
 		if ev.IsState() {
 			state[ev.Key()] = ev
 		}
@@ -107,10 +110,21 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 	for i := range out {
 		out[i].nid = s.seq.take()
 	}
+	var redactedState []*pdu.Event
 	err := s.db.Update(func(txn *badger.Txn) error {
+		redactedState = redactedState[:0]
 		for _, b := range out {
 			if err := s.writeEvent(txn, r, b.ev, b.nid); err != nil {
 				return err
+			}
+			if b.ev.Type() == "m.room.redaction" {
+				red, err := s.applyRedaction(txn, r, b.ev, b.nid, state)
+				if err != nil {
+					return err
+				}
+				if red != nil && red.IsState() {
+					redactedState = append(redactedState, red)
+				}
 			}
 		}
 		if err := txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth)); err != nil {
@@ -126,6 +140,11 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 			s.pub.finish(s.seq, b.nid, r.id, nil)
 		}
 		return nil, fmt.Errorf("roomserver: commit: %w", err)
+	}
+	for _, red := range redactedState {
+		if cur := state[red.Key()]; cur != nil && cur.ID() == red.ID() {
+			state[red.Key()] = red // a redacted state event still counts as state
+		}
 	}
 	r.state, r.extremities, r.depth = state, extremities, depth
 	sent := make([]Sent, len(out))
