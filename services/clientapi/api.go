@@ -76,6 +76,11 @@ func New(o Options) *API {
 	a.routesRooms()
 	a.routesAccount()
 	a.routesSync()
+	a.routesProfile()
+	a.routesAccountData()
+	a.routesDevices()
+	a.routesPushRules()
+	a.routesPushers()
 	return a
 }
 

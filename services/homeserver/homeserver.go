@@ -94,7 +94,7 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	}
 	s.sync = hsync.New(s.Rooms, s.notify, hsync.Options{
 		Now: o.Now, Logger: log, MaxTimeout: time.Duration(cfg.Limits.MaxTimeoutMS) * time.Millisecond,
-		AccountData: accountData{s.Users},
+		AccountData: hsync.AccountDataFunc(s.Users.AccountDataEvents),
 	})
 	lim := cfg.Limits
 	userRate, ipRate := lim.PerUser.PerSecond, lim.PerIP.PerSecond

@@ -112,6 +112,14 @@ type AccountDataSource interface {
 	AccountDataSince(ctx context.Context, user string, from uint64) (global []cjson.Value, rooms map[string][]cjson.Value, pos uint64, err error)
 }
 
+// AccountDataFunc adapts a function to AccountDataSource.
+type AccountDataFunc func(ctx context.Context, user string, from uint64) ([]cjson.Value, map[string][]cjson.Value, uint64, error)
+
+// AccountDataSince calls f.
+func (f AccountDataFunc) AccountDataSince(ctx context.Context, user string, from uint64) ([]cjson.Value, map[string][]cjson.Value, uint64, error) {
+	return f(ctx, user, from)
+}
+
 // ToDeviceSource serves send-to-device messages (the keys service).
 type ToDeviceSource interface {
 	// ToDeviceSince returns at most limit messages for the device with

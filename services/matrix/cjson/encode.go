@@ -22,6 +22,8 @@ func AppendEncode(dst []byte, v Value) []byte {
 		return strconv.AppendInt(dst, v.n, 10)
 	case String:
 		return appendString(dst, v.s)
+	case Raw:
+		return append(dst, v.s...)
 	case Array:
 		dst = append(dst, '[')
 		for i, it := range v.items {

@@ -34,6 +34,8 @@ func (k Kind) String() string {
 		return "array"
 	case Object:
 		return "object"
+	case Raw:
+		return "raw JSON"
 	}
 	return "absent"
 }
@@ -231,7 +233,7 @@ func (v Value) Equal(w Value) bool {
 		return v.b == w.b
 	case Int:
 		return v.n == w.n
-	case String:
+	case String, Raw:
 		return v.s == w.s
 	case Array:
 		if len(v.items) != len(w.items) {

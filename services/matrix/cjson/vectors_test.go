@@ -184,3 +184,17 @@ func TestJSONInterop(t *testing.T) {
 		t.Error("encoding/json path accepted a float")
 	}
 }
+
+func TestRawJSONPassesThrough(t *testing.T) {
+	v, err := cjson.RawJSON([]byte(`{"tags": {"u.work": {"order": 0.25}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := cjson.ObjectOf(cjson.M("type", cjson.StrOf("m.tag")), cjson.M("content", v))
+	if got, want := obj.String(), `{"content":{"tags":{"u.work":{"order":0.25}}},"type":"m.tag"}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if _, err := cjson.RawJSON([]byte(`{"a":`)); err == nil {
+		t.Error("invalid JSON accepted")
+	}
+}
