@@ -33,7 +33,17 @@ const (
 	PrefixTxnID          Prefix = 0x27 // roomserver: user + device + txn ID → event ID
 	PrefixStateAt        Prefix = 0x28 // roomserver: event NID → state snapshot NID
 	PrefixStateSnapshot  Prefix = 0x29 // roomserver: snapshot NID → parent + delta
+	PrefixRoomAlias      Prefix = 0x2A // roomserver: alias → room ID, creator
+	PrefixRoomAliases    Prefix = 0x2B // roomserver: room NID + alias (aliases of a room)
+	PrefixPublicRoom     Prefix = 0x2C // roomserver: room NID → published in the directory
+	PrefixForgotten      Prefix = 0x2D // roomserver: user + 0 + room NID → forgotten
+	PrefixRelation       Prefix = 0x2E // roomserver: room NID + parent event NID + rel type + child NID
 	PrefixRoomserverMeta Prefix = 0x2F // roomserver: counters
+
+	// sync / ephemeral (0x30–0x3F)
+	PrefixReceipt       Prefix = 0x30 // ephemeral: room ID + 0 + receipt type + 0 + user → receipt
+	PrefixReceiptStream Prefix = 0x31 // ephemeral: stream position → room ID (receipt changes)
+	PrefixEphemeralMeta Prefix = 0x3F // ephemeral: counters
 )
 
 // registry names the owner of each prefix, for checks and diagnostics.
@@ -59,6 +69,14 @@ var registry = map[Prefix]string{
 	PrefixStateAt:         "roomserver",
 	PrefixStateSnapshot:   "roomserver",
 	PrefixRoomserverMeta:  "roomserver",
+	PrefixRoomAlias:       "roomserver",
+	PrefixRoomAliases:     "roomserver",
+	PrefixPublicRoom:      "roomserver",
+	PrefixForgotten:       "roomserver",
+	PrefixRelation:        "roomserver",
+	PrefixReceipt:         "ephemeral",
+	PrefixReceiptStream:   "ephemeral",
+	PrefixEphemeralMeta:   "ephemeral",
 }
 
 // Owner names the package that owns a prefix.
