@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"hearth/services/ephemeral"
 	"hearth/services/roomserver"
 	hsync "hearth/services/sync"
 	"hearth/services/users"
@@ -22,6 +23,7 @@ type Options struct {
 	Users *users.Service
 	// Sync serves /sync; nil leaves it out.
 	Sync         *hsync.Server
+	Ephemeral    *ephemeral.Service // typing, receipts, read markers; nil leaves them out
 	Registration Registration
 	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
@@ -76,11 +78,13 @@ func New(o Options) *API {
 	a.routesRooms()
 	a.routesAccount()
 	a.routesSync()
+	a.routesEphemeral()
 	a.routesProfile()
 	a.routesAccountData()
 	a.routesDevices()
 	a.routesPushRules()
 	a.routesPushers()
+	a.routesDirectory()
 	return a
 }
 

@@ -54,9 +54,6 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
 	if err := a.readInto(r, &body); err != nil {
 		return err
 	}
-	if body.RoomAliasName != "" {
-		return errInvalidParam("Room aliases are not supported yet")
-	}
 	if len(body.Invite) > maxInvites || len(body.InitialState) > maxInitialState {
 		return errInvalidParam("Too many invites or initial state events")
 	}
@@ -79,6 +76,13 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	if body.Topic != nil {
 		req.Topic = *body.Topic
+	}
+	if body.RoomAliasName != "" {
+		alias, err := a.localAliasFromName(body.RoomAliasName)
+		if err != nil {
+			return err
+		}
+		req.Alias = alias // claimed with the room; taken: 400 M_ROOM_IN_USE
 	}
 	var err error
 	if req.CreationContent, err = optionalObject(body.CreationContent, "creation_content"); err != nil {
@@ -105,7 +109,12 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	roomID, err := a.opts.Rooms.CreateRoom(r.Context(), req)
 	if err != nil {
-		return roomErr(err)
+		return dirErr(err)
+	}
+	if body.Visibility == "public" {
+		if err := a.opts.Rooms.SetPublished(r.Context(), roomID, true); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"room_id": roomID})
 	return nil
@@ -132,11 +141,9 @@ func (a *API) joinRoom(w http.ResponseWriter, r *http.Request) error {
 	if roomID == "" {
 		roomID = r.PathValue("roomIdOrAlias")
 	}
-	if len(roomID) > 0 && roomID[0] == '#' {
-		return errNotFound("Room aliases are not supported yet")
-	}
-	if _, err := ids.ParseRoomID(roomID); err != nil {
-		return errInvalidParam("Invalid room ID")
+	roomID, err := a.resolveRoom(r, roomID) // local aliases only for now
+	if err != nil {
+		return err
 	}
 	body, err := a.readObject(r)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"hearth/config"
 	"hearth/services/clientapi"
+	"hearth/services/ephemeral"
 	"hearth/services/roomserver"
 	"hearth/services/storage"
 	hsync "hearth/services/sync"
@@ -27,6 +28,7 @@ type Server struct {
 	Rooms  *roomserver.Server
 	notify *hsync.Notifier
 	sync   *hsync.Server
+	eph    *ephemeral.Service
 	api    *clientapi.API
 }
 
@@ -92,9 +94,21 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	s.eph, err = ephemeral.New(db, ephemeral.Options{Now: o.Now, Logger: log,
+		Wake: func(room, user string) {
+			if user != "" && s.sync != nil {
+				s.sync.WakeUser(user)
+			} else {
+				s.notify.Wake(room)
+			}
+		}})
+	if err != nil {
+		return fail(err)
+	}
 	s.sync = hsync.New(s.Rooms, s.notify, hsync.Options{
 		Now: o.Now, Logger: log, MaxTimeout: time.Duration(cfg.Limits.MaxTimeoutMS) * time.Millisecond,
 		AccountData: hsync.AccountDataFunc(s.Users.AccountDataEvents),
+		Ephemeral:   s.eph,
 	})
 	lim := cfg.Limits
 	userRate, ipRate := lim.PerUser.PerSecond, lim.PerIP.PerSecond
@@ -106,7 +120,7 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	}
 	s.api = clientapi.New(clientapi.Options{
 		ServerName: cfg.Server.Name, PublicBaseURL: cfg.Server.PublicBaseURL,
-		Rooms: s.Rooms, Users: s.Users, Sync: s.sync, Accounts: clientapi.UsersAuth{Users: s.Users},
+		Rooms: s.Rooms, Users: s.Users, Sync: s.sync, Ephemeral: s.eph, Accounts: clientapi.UsersAuth{Users: s.Users},
 		Registration: clientapi.Registration{
 			Mode: string(cfg.Registration.Mode), SharedSecret: cfg.Registration.SharedSecret,
 			AllowLegacySingleRequest: cfg.Registration.AllowLegacySingleRequest,
@@ -154,4 +168,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Close stops the services and closes the store.
-func (s *Server) Close() error { return s.db.Close() }
+func (s *Server) Close() error {
+	s.eph.Close()
+	return s.db.Close()
+}

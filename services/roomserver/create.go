@@ -22,7 +22,7 @@ type CreateRequest struct {
 	Preset             string      // private_chat, trusted_private_chat, public_chat; "" picks by Public
 	Public             bool        // visibility "public" (decides the default preset)
 	Name, Topic        string      // optional
-	Alias              string      // full alias for m.room.canonical_alias, optional
+	Alias              string      // full local alias: claimed for the room and set as m.room.canonical_alias; optional
 	Invite             []string    // users to invite
 	IsDirect           bool        // marks invites as direct
 	InitialState       []Event     // initial_state (sender is filled in)
@@ -122,6 +122,16 @@ func (s *Server) CreateRoom(ctx context.Context, req CreateRequest) (string, err
 
 	s.createMu.Lock()
 	defer s.createMu.Unlock()
+	if req.Alias != "" {
+		// The alias is claimed before the room exists: a taken alias fails
+		// the whole createRoom (M_ROOM_IN_USE) and creates nothing.
+		if err := s.checkLocalAlias(req.Alias); err != nil {
+			return "", err
+		}
+		if err := s.aliasFreeLocked(req.Alias); err != nil {
+			return "", err
+		}
+	}
 	create, err := s.buildCreate(ver, req.Creator, roomID, createContent)
 	if err != nil {
 		return "", err
@@ -140,6 +150,11 @@ func (s *Server) CreateRoom(ctx context.Context, req CreateRequest) (string, err
 	s.mu.Lock()
 	s.rooms[roomID] = r
 	s.mu.Unlock()
+	if req.Alias != "" {
+		if err := s.putAliasLocked(r, req.Alias, req.Creator); err != nil {
+			return "", err
+		}
+	}
 	return roomID, nil
 }
 

@@ -182,8 +182,9 @@ func (s *Server) build(r *room, e Event, state pdu.StateMap, prev []string, dept
 	return ev, nil
 }
 
-// writeEvent stores an accepted event: record, ID index, timeline, current
-// state and the membership index.
+// writeEvent stores an accepted event: record, ID index, timeline, the
+// relations index, current state and the membership index (clearing a
+// forgotten mark on join, invite or knock).
 func (s *Server) writeEvent(txn *badger.Txn, r *room, ev *pdu.Event, nid uint64) error {
 	rec := record{room: r.nid, json: ev.JSON()}
 	if err := txn.Set(keyEvent(nid), rec.encode()); err != nil {
@@ -195,6 +196,9 @@ func (s *Server) writeEvent(txn *badger.Txn, r *room, ev *pdu.Event, nid uint64)
 	if err := txn.Set(keyTimeline(r.nid, nid), nil); err != nil {
 		return err
 	}
+	if err := s.indexRelation(txn, r, ev, nid); err != nil {
+		return err
+	}
 	if !ev.IsState() {
 		return nil
 	}
@@ -203,6 +207,12 @@ func (s *Server) writeEvent(txn *badger.Txn, r *room, ev *pdu.Event, nid uint64)
 		return err
 	}
 	if ev.Type() == "m.room.member" {
+		switch ev.Membership() {
+		case "join", "invite", "knock": // coming back un-forgets the room
+			if err := txn.Delete(keyForgotten(sk, r.nid)); err != nil {
+				return err
+			}
+		}
 		return txn.Set(keyUserRoom(sk, r.nid), []byte(ev.Membership()))
 	}
 	return nil

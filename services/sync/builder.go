@@ -50,6 +50,9 @@ type Options struct {
 	AccountData AccountDataSource
 	ToDevice    ToDeviceSource
 	Keys        KeyCountsSource
+	// Ephemeral serves typing notifications and receipts; nil means none.
+	// Its source calls Notifier().Wake (or WakeUser) after a change.
+	Ephemeral EphemeralSource
 	// TransactionID returns the transaction ID the device used to send an
 	// event of its user, or ""; nil means none are known.
 	TransactionID func(ctx context.Context, user, device, eventID string) string
@@ -146,6 +149,7 @@ func (s *Server) Sync(ctx context.Context, req Request) (*Response, error) {
 		// The position is read before anything else: whatever commits after
 		// it is newer than the answer and wakes the wait below.
 		upTo := s.rs.Position()
+		mark := s.n.EphemeralMark()
 		wake := s.wakeChan(req.UserID)
 		resp, rooms, err := s.build(ctx, &req, since, initial, upTo)
 		if err != nil {
@@ -155,7 +159,7 @@ func (s *Server) Sync(ctx context.Context, req Request) (*Response, error) {
 		if !resp.empty() || remaining <= 0 {
 			return resp, nil
 		}
-		if !s.wait(ctx, req.UserID, rooms, upTo, wake, remaining) {
+		if !s.wait(ctx, req.UserID, rooms, upTo, mark, wake, remaining) {
 			return resp, nil
 		}
 		// Woken: build again. News the filter hides gives an empty answer
@@ -165,7 +169,7 @@ func (s *Server) Sync(ctx context.Context, req Request) (*Response, error) {
 
 // wait blocks until news newer than upTo concerns the user or one of the
 // rooms, WakeUser is called for the user, the timeout passes or ctx ends.
-func (s *Server) wait(ctx context.Context, user string, rooms []string, upTo uint64, wake <-chan struct{}, d time.Duration) bool {
+func (s *Server) wait(ctx context.Context, user string, rooms []string, upTo, mark uint64, wake <-chan struct{}, d time.Duration) bool {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -175,7 +179,7 @@ func (s *Server) wait(ctx context.Context, user string, rooms []string, upTo uin
 		case <-wctx.Done():
 		}
 	}()
-	woken := s.n.Wait(wctx, user, rooms, upTo, d)
+	woken := s.n.WaitMark(wctx, user, rooms, upTo, mark, d)
 	select {
 	case <-wake:
 		return ctx.Err() == nil
@@ -197,6 +201,9 @@ type build struct {
 	fmt     Formatter
 	nowMS   int64
 	resp    *Response
+	// ephemeral holds the ephemeral events by room, read for the joined
+	// rooms before they are built.
+	ephemeral map[string][]cjson.Value
 }
 
 // build computes one response covering events up to upTo. It also returns
@@ -267,6 +274,23 @@ func (s *Server) build(ctx context.Context, req *Request, since Token, initial b
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if src := s.opts.Ephemeral; src != nil {
+		var joined []string
+		for _, id := range ids {
+			if memberships[id] == "join" && req.Filter.Room.MatchRoom(id) && req.Filter.Room.Ephemeral.MatchRoom(id) {
+				joined = append(joined, id)
+			}
+		}
+		tFrom, rFrom := since.Typing, since.Receipts
+		if req.FullState {
+			tFrom, rFrom = 0, 0
+		}
+		evs, tPos, rPos, err := src.Ephemeral(ctx, req.UserID, joined, tFrom, rFrom)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sync: ephemeral: %w", err)
+		}
+		b.ephemeral, next.Typing, next.Receipts = evs, tPos, rPos
+	}
 	var wakeRooms []string
 	for _, roomID := range ids {
 		m := memberships[roomID]

@@ -17,6 +17,11 @@ type Notifier struct {
 	byRoom     map[string]map[*waiter]struct{}
 	byUser     map[string]map[*waiter]struct{}
 	waiting    int
+	// eph counts Wake calls; roomEph is the count at each room's last one.
+	// They let a request that read the ephemeral streams before waiting
+	// notice a change made in between.
+	eph     uint64
+	roomEph map[string]uint64
 }
 
 type waiter struct {
@@ -29,6 +34,7 @@ func NewNotifier() *Notifier {
 	return &Notifier{
 		roomLatest: map[string]uint64{}, userLatest: map[string]uint64{},
 		byRoom: map[string]map[*waiter]struct{}{}, byUser: map[string]map[*waiter]struct{}{},
+		roomEph: map[string]uint64{},
 	}
 }
 
@@ -48,6 +54,35 @@ func (n *Notifier) RoomChanged(roomID string, pos uint64, users ...string) {
 		}
 		n.wakeLocked(n.byUser[u])
 	}
+}
+
+// Wake wakes the waiters of roomID's members without a new event position:
+// for ephemeral changes (typing, receipts) that live in their own streams.
+// A request that read those streams before EphemeralMark returned the mark
+// it waits with is woken at once.
+func (n *Notifier) Wake(roomID string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.eph++
+	if len(n.roomEph) >= maxRoomEph {
+		// Forgetting is safe when every waiter is woken: they read again.
+		clear(n.roomEph)
+		for _, ws := range n.byRoom {
+			n.wakeLocked(ws)
+		}
+	}
+	n.roomEph[roomID] = n.eph
+	n.wakeLocked(n.byRoom[roomID])
+}
+
+// maxRoomEph bounds the rooms whose last ephemeral change is remembered.
+const maxRoomEph = 1 << 16
+
+// EphemeralMark is the count of Wake calls so far; pass it to WaitMark.
+func (n *Notifier) EphemeralMark() uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.eph
 }
 
 // UserChanged records that pos concerns user (account data, to-device,
@@ -90,10 +125,22 @@ func (n *Notifier) latestLocked(user string, rooms []string) uint64 {
 // Wait blocks until something newer than upTo concerns user or one of rooms,
 // the timeout passes or ctx ends. It reports whether it was woken by news.
 func (n *Notifier) Wait(ctx context.Context, user string, rooms []string, upTo uint64, timeout time.Duration) bool {
+	return n.WaitMark(ctx, user, rooms, upTo, ^uint64(0), timeout)
+}
+
+// WaitMark is Wait that also returns at once when Wake was called for one
+// of rooms after EphemeralMark returned mark.
+func (n *Notifier) WaitMark(ctx context.Context, user string, rooms []string, upTo, mark uint64, timeout time.Duration) bool {
 	n.mu.Lock()
 	if n.latestLocked(user, rooms) > upTo {
 		n.mu.Unlock()
 		return true
+	}
+	for _, r := range rooms {
+		if n.roomEph[r] > mark {
+			n.mu.Unlock()
+			return true
+		}
 	}
 	w := &waiter{ch: make(chan struct{})}
 	n.add(n.byUser, user, w)

@@ -105,3 +105,37 @@ func BenchmarkWake100(b *testing.B) {
 		}
 	}
 }
+
+func TestWakeEphemeral(t *testing.T) {
+	n := hsync.NewNotifier()
+	mark := n.EphemeralMark()
+	// A Wake between reading the streams (at mark) and waiting: no wait.
+	n.Wake("!r")
+	start := time.Now()
+	if !n.WaitMark(context.Background(), "@a:x", []string{"!r"}, 0, mark, 5*time.Second) || time.Since(start) > time.Second {
+		t.Fatal("waited despite an ephemeral change after the mark")
+	}
+	// With a fresh mark it waits, and Wake of its room wakes it without
+	// a new event position.
+	mark = n.EphemeralMark()
+	woke := make(chan bool, 1)
+	go func() {
+		woke <- n.WaitMark(context.Background(), "@a:x", []string{"!r"}, 0, mark, 10*time.Second)
+	}()
+	for n.Waiting() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	n.Wake("!other")
+	select {
+	case <-woke:
+		t.Fatal("woken by another room")
+	case <-time.After(20 * time.Millisecond):
+	}
+	n.Wake("!r")
+	if !<-woke {
+		t.Fatal("not woken by Wake")
+	}
+	if n.Latest("@a:x", []string{"!r"}) != 0 {
+		t.Fatal("Wake moved the event position")
+	}
+}

@@ -23,6 +23,10 @@ func (s *Server) Notify(n roomserver.Notification) {
 	s.n.RoomChanged(n.RoomID, n.Position, users...)
 }
 
+// WakeRoom wakes the long polls of a room's members for an ephemeral
+// change (typing, a receipt) that has no event position.
+func (s *Server) WakeRoom(roomID string) { s.n.Wake(roomID) }
+
 // WakeUser wakes the long polls of a user at once. Sources of the streams
 // that are not room events (account data, to-device messages, key counts)
 // call it after they commit a change for the user; the woken request then

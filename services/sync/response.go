@@ -137,3 +137,15 @@ type KeyCountsSource interface {
 	// the algorithms of unused fallback keys.
 	KeyCounts(ctx context.Context, user, device string) (oneTime map[string]int, unusedFallback []string, err error)
 }
+
+// EphemeralSource serves the ephemeral events of joined rooms: typing
+// notifications and receipts (the ephemeral service). Its two streams have
+// their own positions, carried in the Typing and Receipts parts of tokens.
+type EphemeralSource interface {
+	// Ephemeral returns, by room of rooms, the {type, content} events for
+	// user: m.typing when the room's typing list changed after typingFrom
+	// (for 0: when someone types), m.receipt with the receipts user may see
+	// stored after receiptFrom (for 0: all of them). typingPos and
+	// receiptPos are the positions the answer is complete up to.
+	Ephemeral(ctx context.Context, user string, rooms []string, typingFrom, receiptFrom uint64) (events map[string][]cjson.Value, typingPos, receiptPos uint64, err error)
+}

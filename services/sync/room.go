@@ -500,7 +500,8 @@ func (b *build) joined(roomID string, lo uint64, full bool, data []cjson.Value) 
 		return err
 	}
 	roomData := b.roomData(roomID, data)
-	if !full && !w.any && len(roomData) == 0 {
+	eph := b.roomEphemeral(roomID, full)
+	if !full && !w.any && len(roomData) == 0 && len(eph) == 0 {
 		return nil
 	}
 	cur, err := b.s.rs.CurrentState(b.ctx, roomID)
@@ -520,10 +521,40 @@ func (b *build) joined(roomID string, lo uint64, full bool, data []cjson.Value) 
 		Summary:     summary,
 		State:       b.events(state),
 		Timeline:    b.timeline(w, b.upTo),
-		Ephemeral:   batch(),
+		Ephemeral:   EventBatch{Events: eph},
 		AccountData: EventBatch{Events: roomData},
 	}
 	return nil
+}
+
+// roomEphemeral returns a joined room's ephemeral events the filter lets
+// through. A room sent in full to an incremental sync (the user just
+// joined) gets everything current, not only what changed since.
+func (b *build) roomEphemeral(roomID string, full bool) []cjson.Value {
+	f := &b.f.Room.Ephemeral
+	src := b.s.opts.Ephemeral
+	if src == nil || !f.MatchRoom(roomID) {
+		return []cjson.Value{}
+	}
+	evs := b.ephemeral[roomID]
+	if full && !b.initial && !b.req.FullState {
+		all, _, _, err := src.Ephemeral(b.ctx, b.req.UserID, []string{roomID}, 0, 0)
+		if err != nil {
+			b.s.log.Error("sync: ephemeral of a joined room", "room", roomID, "err", err)
+		} else {
+			evs = all[roomID]
+		}
+	}
+	out := []cjson.Value{}
+	for _, ev := range evs {
+		if f.Limit > 0 && len(out) >= f.Limit {
+			break
+		}
+		if f.MatchType(ev.Get("type").StrOr("")) {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // left adds a room the user left (or was kicked or banned from) at
