@@ -3,6 +3,7 @@ package clientapi
 import (
 	"encoding/json"
 	"errors"
+	"hearth/services/matrix/push"
 	"net/http"
 	"slices"
 	"strings"
@@ -69,67 +70,10 @@ func (rs ruleset) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// userPlaceholder in defaultRulesJSON stands for the user's Matrix ID.
-const userPlaceholder = `"@@USER@@"`
-
-// defaultRulesJSON are the server-default rules of spec v1.17+ (push.md,
-// "Predefined Rules"), in order; the legacy body-matching rules are gone.
-const defaultRulesJSON = `{
-"override": [
- {"rule_id": ".m.rule.master", "default": true, "enabled": false, "conditions": [], "actions": []},
- {"rule_id": ".m.rule.suppress_notices", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "content.msgtype", "pattern": "m.notice"}], "actions": []},
- {"rule_id": ".m.rule.invite_for_me", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.room.member"},
-   {"kind": "event_match", "key": "content.membership", "pattern": "invite"},
-   {"kind": "event_match", "key": "state_key", "pattern": "@@USER@@"}],
-  "actions": ["notify", {"set_tweak": "sound", "value": "default"}]},
- {"rule_id": ".m.rule.member_event", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.room.member"}], "actions": []},
- {"rule_id": ".m.rule.is_user_mention", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_property_contains", "key": "content.m\\.mentions.user_ids", "value": "@@USER@@"}],
-  "actions": ["notify", {"set_tweak": "sound", "value": "default"}, {"set_tweak": "highlight"}]},
- {"rule_id": ".m.rule.is_room_mention", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_property_is", "key": "content.m\\.mentions.room", "value": true},
-   {"kind": "sender_notification_permission", "key": "room"}],
-  "actions": ["notify", {"set_tweak": "highlight"}]},
- {"rule_id": ".m.rule.tombstone", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.room.tombstone"},
-   {"kind": "event_match", "key": "state_key", "pattern": ""}],
-  "actions": ["notify", {"set_tweak": "highlight"}]},
- {"rule_id": ".m.rule.reaction", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.reaction"}], "actions": []},
- {"rule_id": ".m.rule.room.server_acl", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.room.server_acl"},
-   {"kind": "event_match", "key": "state_key", "pattern": ""}], "actions": []},
- {"rule_id": ".m.rule.suppress_edits", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_property_is", "key": "content.m\\.relates_to.rel_type", "value": "m.replace"}], "actions": []}
-],
-"content": [],
-"room": [],
-"sender": [],
-"underride": [
- {"rule_id": ".m.rule.call", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.call.invite"}],
-  "actions": ["notify", {"set_tweak": "sound", "value": "ring"}]},
- {"rule_id": ".m.rule.encrypted_room_one_to_one", "default": true, "enabled": true,
-  "conditions": [{"kind": "room_member_count", "is": "2"}, {"kind": "event_match", "key": "type", "pattern": "m.room.encrypted"}],
-  "actions": ["notify", {"set_tweak": "sound", "value": "default"}]},
- {"rule_id": ".m.rule.room_one_to_one", "default": true, "enabled": true,
-  "conditions": [{"kind": "room_member_count", "is": "2"}, {"kind": "event_match", "key": "type", "pattern": "m.room.message"}],
-  "actions": ["notify", {"set_tweak": "sound", "value": "default"}]},
- {"rule_id": ".m.rule.message", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.room.message"}], "actions": ["notify"]},
- {"rule_id": ".m.rule.encrypted", "default": true, "enabled": true,
-  "conditions": [{"kind": "event_match", "key": "type", "pattern": "m.room.encrypted"}], "actions": ["notify"]}
-]
-}`
-
-// defaultPushRules returns the server-default push rules for a user, as the
-// global ruleset JSON ({"override": […], "content": [], …}).
+// defaultPushRules returns the server-default push rules for a user (the
+// spec's predefined rules, kept in one place by the push package).
 func defaultPushRules(userID string) json.RawMessage {
-	q, _ := json.Marshal(userID)
-	return json.RawMessage(strings.ReplaceAll(defaultRulesJSON, userPlaceholder, string(q)))
+	return json.RawMessage(push.DefaultRulesJSON(userID))
 }
 
 func defaultRuleset(userID string) ruleset {
