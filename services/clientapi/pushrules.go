@@ -3,12 +3,12 @@ package clientapi
 import (
 	"encoding/json"
 	"errors"
-	"hearth/services/matrix/push"
 	"net/http"
 	"slices"
 	"strings"
 
 	"hearth/services/matrix/ids"
+	"hearth/services/matrix/push"
 	"hearth/services/users"
 )
 
