@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hearth/services/ephemeral"
+	"hearth/services/presence"
 	"hearth/services/roomserver"
 	hsync "hearth/services/sync"
 	"hearth/services/users"
@@ -33,6 +34,10 @@ type Options struct {
 	UserBurst, IPBurst int
 	Now                func() time.Time
 	Logger             *slog.Logger
+
+	// Presence is the presence store; nil means presence is disabled (see
+	// routesPresence for what the endpoints answer then).
+	Presence *presence.Store
 }
 
 // Caller is the authenticated user and device of a request.
@@ -85,6 +90,8 @@ func New(o Options) *API {
 	a.routesPushRules()
 	a.routesPushers()
 	a.routesDirectory()
+	a.routesPresence()
+	a.routesRoomExtras()
 	return a
 }
 

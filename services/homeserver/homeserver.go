@@ -13,6 +13,7 @@ import (
 	"hearth/config"
 	"hearth/services/clientapi"
 	"hearth/services/ephemeral"
+	"hearth/services/presence"
 	"hearth/services/roomserver"
 	"hearth/services/storage"
 	hsync "hearth/services/sync"
@@ -30,6 +31,9 @@ type Server struct {
 	sync   *hsync.Server
 	eph    *ephemeral.Service
 	api    *clientapi.API
+	// presence is nil when presence is disabled in the config.
+	presence     *presence.Store
+	stopPresence func()
 }
 
 // Options are what tests and the main may inject; the zero value is fine.
@@ -105,11 +109,33 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	s.sync = hsync.New(s.Rooms, s.notify, hsync.Options{
+	so := hsync.Options{
 		Now: o.Now, Logger: log, MaxTimeout: time.Duration(cfg.Limits.MaxTimeoutMS) * time.Millisecond,
 		AccountData: hsync.AccountDataFunc(s.Users.AccountDataEvents),
 		Ephemeral:   s.eph,
-	})
+		Unread: hsync.UnreadSource{
+			ReadReceipts: s.readReceipts,
+			PushRules: func(_ context.Context, user string) ([]byte, error) {
+				raw, err := s.Users.AccountData(user, "", "m.push_rules")
+				if errors.Is(err, users.ErrNotFound) {
+					return nil, nil
+				}
+				return raw, err
+			},
+		},
+	}
+	if !cfg.Presence.Disabled {
+		s.presence = presence.New(presence.Options{Now: o.Now, OnChange: func(user string) {
+			if s.sync != nil {
+				s.sync.PresenceChanged(user)
+			}
+		}})
+		so.Presence = s.presence
+	}
+	s.sync = hsync.New(s.Rooms, s.notify, so)
+	if s.presence != nil {
+		s.stopPresence = s.presence.StartSweeper(30 * time.Second)
+	}
 	lim := cfg.Limits
 	userRate, ipRate := lim.PerUser.PerSecond, lim.PerIP.PerSecond
 	if lim.PerUser.Disabled {
@@ -129,8 +155,27 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		UserRate:     userRate, UserBurst: lim.PerUser.Burst,
 		IPRate: ipRate, IPBurst: lim.PerIP.Burst,
 		Now: o.Now, Logger: log,
+		Presence: s.presence,
 	})
 	return s, nil
+}
+
+// readReceipts returns the event IDs of a user's receipts that mark a
+// room's main timeline read, for unread counts.
+func (s *Server) readReceipts(_ context.Context, room, user string) ([]string, error) {
+	var out []string
+	for _, typ := range []string{ephemeral.Read, ephemeral.ReadPrivate} {
+		for _, thread := range []string{"", "main"} {
+			rc, ok, err := s.eph.Receipts.Get(room, typ, user, thread)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, rc.EventID)
+			}
+		}
+	}
+	return out, nil
 }
 
 // Handler is the HTTP handler of the client API.
@@ -169,6 +214,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the services and closes the store.
 func (s *Server) Close() error {
+	if s.stopPresence != nil {
+		s.stopPresence()
+	}
 	s.eph.Close()
 	return s.db.Close()
 }

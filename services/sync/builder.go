@@ -11,6 +11,7 @@ import (
 
 	"hearth/services/matrix/cjson"
 	"hearth/services/matrix/pdu"
+	"hearth/services/matrix/push"
 	"hearth/services/roomserver"
 )
 
@@ -56,6 +57,12 @@ type Options struct {
 	// TransactionID returns the transaction ID the device used to send an
 	// event of its user, or ""; nil means none are known.
 	TransactionID func(ctx context.Context, user, device, eventID string) string
+	// Unread serves what unread notification counts need; without it every
+	// count is 0.
+	Unread UnreadSource
+	// Presence serves the presence stream; nil means presence is disabled
+	// (the presence section stays empty, set_presence is ignored).
+	Presence PresenceSource
 	// LazyDevices bounds the devices whose lazy-loaded members are
 	// remembered; 0 means 1024.
 	LazyDevices int
@@ -70,6 +77,7 @@ type Server struct {
 
 	lazy      *lazyCache
 	positions posCache
+	rules     ruleCache
 
 	wakeMu gosync.Mutex
 	wake   map[string]chan struct{}
@@ -107,8 +115,9 @@ type Request struct {
 	// Timeout is how long to wait for news; it is capped by
 	// Options.MaxTimeout. Initial and full_state syncs never wait.
 	Timeout time.Duration
-	// SetPresence is "", "online", "offline" or "unavailable". Presence is
-	// not implemented yet: the value is checked and otherwise ignored.
+	// SetPresence is "", "online", "offline" or "unavailable": the
+	// presence the request gives its user ("" counts as online; offline
+	// changes nothing). Ignored when presence is disabled.
 	SetPresence string
 }
 
@@ -124,6 +133,9 @@ func (s *Server) Sync(ctx context.Context, req Request) (*Response, error) {
 	case "", "online", "offline", "unavailable":
 	default:
 		return nil, fmt.Errorf("%w: set_presence must be online, offline or unavailable", ErrBadParam)
+	}
+	if p := s.opts.Presence; p != nil {
+		p.SyncPresence(req.UserID, req.SetPresence)
 	}
 	var since Token
 	initial := req.Since == ""
@@ -156,7 +168,7 @@ func (s *Server) Sync(ctx context.Context, req Request) (*Response, error) {
 			return nil, err
 		}
 		remaining := time.Until(deadline)
-		if !resp.empty() || remaining <= 0 {
+		if !resp.empty() || remaining <= 0 || resp.more {
 			return resp, nil
 		}
 		if !s.wait(ctx, req.UserID, rooms, upTo, mark, wake, remaining) {
@@ -204,6 +216,10 @@ type build struct {
 	// ephemeral holds the ephemeral events by room, read for the joined
 	// rooms before they are built.
 	ephemeral map[string][]cjson.Value
+	// rules is the user's push ruleset, read once (rulesDone) when the
+	// first room needs it; rulesOK is false when counts are off.
+	rules              push.Ruleset
+	rulesDone, rulesOK bool
 }
 
 // build computes one response covering events up to upTo. It also returns
@@ -265,7 +281,9 @@ func (s *Server) build(ctx context.Context, req *Request, since Token, initial b
 		}
 	}
 
-	memberships, err := s.rs.RoomsOf(ctx, req.UserID)
+	// Forgotten rooms are never sent (their leave is old news the user
+	// asked to drop); a new membership clears the flag (room server).
+	memberships, err := s.rs.RoomsOfFiltered(ctx, req.UserID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sync: rooms of %s: %w", req.UserID, err)
 	}
@@ -291,6 +309,13 @@ func (s *Server) build(ctx context.Context, req *Request, since Token, initial b
 		}
 		b.ephemeral, next.Typing, next.Receipts = evs, tPos, rPos
 	}
+	joinedSet := map[string]bool{}
+	for id, m := range memberships {
+		if m == "join" {
+			joinedSet[id] = true
+		}
+	}
+	next.Presence, b.resp.more = b.presence(joinedSet)
 	var wakeRooms []string
 	for _, roomID := range ids {
 		m := memberships[roomID]

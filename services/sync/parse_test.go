@@ -16,9 +16,9 @@ import (
 )
 
 func TestTokens(t *testing.T) {
-	tok := hsync.Token{Events: 42, AccountData: 7, ToDevice: 0, Receipts: 3, Typing: 18446744073709551615}
+	tok := hsync.Token{Events: 42, AccountData: 7, ToDevice: 0, Receipts: 3, Typing: 18446744073709551615, Presence: 5}
 	s := tok.String()
-	if s != "s42_7_0_3_18446744073709551615" {
+	if s != "s42_7_0_3_18446744073709551615_5" {
 		t.Fatalf("String() = %q", s)
 	}
 	if back, err := hsync.ParseToken(s); err != nil || back != tok {
@@ -27,9 +27,16 @@ func TestTokens(t *testing.T) {
 	if short, err := hsync.ParseToken("s9_1"); err != nil || short != (hsync.Token{Events: 9, AccountData: 1}) {
 		t.Errorf("short token: %+v, %v", short, err)
 	}
+	// A token of the five-stream format (before presence) stays valid.
+	if old, err := hsync.ParseToken("s9_1_2_3_4"); err != nil || old != (hsync.Token{Events: 9, AccountData: 1, ToDevice: 2, Receipts: 3, Typing: 4}) {
+		t.Errorf("five-part token: %+v, %v", old, err)
+	}
+	if long, err := hsync.ParseToken("s18446744073709551615_18446744073709551615_18446744073709551615_18446744073709551615_18446744073709551615_18446744073709551615"); err != nil || long.Presence != 18446744073709551615 {
+		t.Errorf("longest token: %+v, %v", long, err)
+	}
 	for _, bad := range []string{
-		"", "s", "t5", "S5", "s-1", "s+1", "s01", "s1__2", "s1_", "s_1", "s1_2_3_4_5_6", "s1 ", " s1",
-		"s18446744073709551616", "s1.5", "sx", "s1_2_3_4_5_", strings.Repeat("s1", 100), "s١",
+		"", "s", "t5", "S5", "s-1", "s+1", "s01", "s1__2", "s1_", "s_1", "s1_2_3_4_5_6_7", "s1 ", " s1",
+		"s18446744073709551616", "s1.5", "sx", "s1_2_3_4_5_6_", strings.Repeat("s1", 100), "s١",
 	} {
 		if _, err := hsync.ParseToken(bad); !errors.Is(err, hsync.ErrBadToken) {
 			t.Errorf("ParseToken(%q) = %v", bad, err)

@@ -21,6 +21,10 @@ type Response struct {
 	// present (pitfall 6: clients stop uploading keys without them).
 	DeviceOneTimeKeysCount       map[string]int `json:"device_one_time_keys_count"`
 	DeviceUnusedFallbackKeyTypes []string       `json:"device_unused_fallback_key_types"`
+
+	// more is set when a stream had more news than one response reads:
+	// the response is returned at once, and the next one continues.
+	more bool
 }
 
 // Rooms holds the per-room updates by membership.

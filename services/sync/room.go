@@ -52,7 +52,7 @@ func (b *build) room(roomID string, data []cjson.Value) error {
 	switch me.Membership() {
 	case "join":
 		if b.initial {
-			return b.joined(roomID, 0, true, data)
+			return b.joined(roomID, pos, 0, true, data)
 		}
 		if changed {
 			prev, err := b.prevMember(me)
@@ -61,10 +61,10 @@ func (b *build) room(roomID string, data []cjson.Value) error {
 			}
 			if prev == nil || prev.Membership() != "join" {
 				// Newly joined: everything, as in an initial sync.
-				return b.joined(roomID, 0, true, data)
+				return b.joined(roomID, pos, 0, true, data)
 			}
 		}
-		return b.joined(roomID, b.since.Events, b.req.FullState, data)
+		return b.joined(roomID, pos, b.since.Events, b.req.FullState, data)
 	case "invite":
 		if changed || b.req.FullState {
 			b.invited(roomID, me)
@@ -488,8 +488,9 @@ func membershipMoved(w window) bool {
 }
 
 // joined adds a joined room: the window (lo, upTo] as timeline, and the
-// full state (full) or the gap's delta.
-func (b *build) joined(roomID string, lo uint64, full bool, data []cjson.Value) error {
+// full state (full) or the gap's delta. joinPos is the position of the
+// user's join event.
+func (b *build) joined(roomID string, joinPos, lo uint64, full bool, data []cjson.Value) error {
 	tf := &b.f.Room.Timeline
 	limit := b.limit
 	if !tf.MatchRoom(roomID) {
@@ -514,6 +515,13 @@ func (b *build) joined(roomID string, lo uint64, full bool, data []cjson.Value) 
 		summary = summarize(cur, b.req.UserID)
 	}
 	state := b.finishState(roomID, w, cands, delta, !delta, cur, summary.Heroes)
+	counts, err := b.unread(roomID, joinPos, cur)
+	if err != nil {
+		if b.ctx.Err() != nil {
+			return b.ctx.Err()
+		}
+		b.s.log.Error("sync: unread counts", "room", roomID, "user", b.req.UserID, "err", err)
+	}
 	if b.resp.Rooms.Join == nil {
 		b.resp.Rooms.Join = map[string]*JoinedRoom{}
 	}
@@ -523,6 +531,8 @@ func (b *build) joined(roomID string, lo uint64, full bool, data []cjson.Value) 
 		Timeline:    b.timeline(w, b.upTo),
 		Ephemeral:   EventBatch{Events: eph},
 		AccountData: EventBatch{Events: roomData},
+
+		UnreadNotifications: counts,
 	}
 	return nil
 }

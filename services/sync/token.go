@@ -11,8 +11,8 @@ import (
 // HTTP layer answers it with 400 M_INVALID_PARAM.
 var ErrBadToken = errors.New("sync: invalid token")
 
-// MaxTokenLen bounds the length of a token before it is parsed: five
-// 20-digit numbers, four separators and the prefix fit with room to spare.
+// MaxTokenLen bounds the length of a token before it is parsed: six
+// 20-digit numbers, five separators and the prefix fit.
 const MaxTokenLen = 128
 
 // Token is a /sync position: one stream position per stream. Events is the
@@ -21,17 +21,18 @@ const MaxTokenLen = 128
 // messages, receipts, typing). A zero part means "from the start of that
 // stream".
 type Token struct {
-	Events, AccountData, ToDevice, Receipts, Typing uint64
+	Events, AccountData, ToDevice, Receipts, Typing, Presence uint64
 }
 
 // tokenParts is the number of positions in a token.
-const tokenParts = 5
+const tokenParts = 6
 
-// String encodes the token as s<events>_<accountdata>_<todevice>_<receipts>_<typing>.
+// String encodes the token as
+// s<events>_<accountdata>_<todevice>_<receipts>_<typing>_<presence>.
 func (t Token) String() string {
 	b := make([]byte, 0, 48)
 	b = append(b, 's')
-	for i, n := range [tokenParts]uint64{t.Events, t.AccountData, t.ToDevice, t.Receipts, t.Typing} {
+	for i, n := range [tokenParts]uint64{t.Events, t.AccountData, t.ToDevice, t.Receipts, t.Typing, t.Presence} {
 		if i > 0 {
 			b = append(b, '_')
 		}
@@ -41,7 +42,7 @@ func (t Token) String() string {
 }
 
 // ParseToken reads a token made by Token.String. It is strict: the prefix
-// 's', one to five parts of plain decimal digits without leading zeros or
+// 's', one to six parts of plain decimal digits without leading zeros or
 // signs, each fitting in 64 bits. Missing trailing parts are zero, so the
 // tokens of an older build stay valid when a stream is added at the end.
 func ParseToken(s string) (Token, error) {
@@ -68,7 +69,7 @@ func ParseToken(s string) (Token, error) {
 			break
 		}
 	}
-	return Token{Events: parts[0], AccountData: parts[1], ToDevice: parts[2], Receipts: parts[3], Typing: parts[4]}, nil
+	return Token{Events: parts[0], AccountData: parts[1], ToDevice: parts[2], Receipts: parts[3], Typing: parts[4], Presence: parts[5]}, nil
 }
 
 // PaginationToken is the /messages token for event position pos: t<pos>. A
