@@ -1,79 +1,15 @@
 package clientapi_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
-
-	"hearth/services/clientapi"
-	"hearth/services/ephemeral"
-	"hearth/services/matrix/signing"
-	"hearth/services/roomserver"
-	"hearth/services/storage"
-	hsync "hearth/services/sync"
-	"hearth/services/users"
 )
 
-// newEphemeralEnv is newFullEnv with the ephemeral service wired in as the
-// homeserver does it.
-func newEphemeralEnv(t *testing.T) *env {
-	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Options{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var syn *hsync.Server
-	us, err := users.New(db, users.Options{
-		ServerName: "hearth.test", Argon2: users.TestingArgon2(), Logger: log,
-		OnAccountData: func(u string, _ uint64) {
-			if syn != nil {
-				syn.WakeUser(u)
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := signing.KeyFromSeed("ed25519:t", make([]byte, 32))
-	rs, err := roomserver.New(ctx, db, roomserver.Options{ServerName: "hearth.test", Key: key, Logger: log,
-		Notify: func(n roomserver.Notification) {
-			if syn != nil {
-				syn.Notify(n)
-			}
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	notifier := hsync.NewNotifier()
-	eph, err := ephemeral.New(db, ephemeral.Options{Logger: log, Wake: func(room, user string) {
-		if user != "" {
-			syn.WakeUser(user)
-		} else {
-			notifier.Wake(room)
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eph.Close)
-	syn = hsync.New(rs, notifier, hsync.Options{Logger: log, AccountData: hsync.AccountDataFunc(us.AccountDataEvents), Ephemeral: eph})
-	api := clientapi.New(clientapi.Options{
-		ServerName: "hearth.test", PublicBaseURL: "http://hearth.test", Rooms: rs, Users: us, Sync: syn, Ephemeral: eph,
-		Accounts: clientapi.UsersAuth{Users: us}, Logger: log,
-		Registration: clientapi.Registration{Mode: clientapi.RegistrationOpen, AllowLegacySingleRequest: true},
-	})
-	srv := httptest.NewServer(api.Handler())
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv}
-}
+// newEphemeralEnv is the whole homeserver with presence off, so that long
+// polls in these tests wake only for typing and receipts.
+func newEphemeralEnv(t *testing.T) *env { return newHomeserverEnv(t, true) }
 
 // ephemeralOf returns the ephemeral events of a joined room in a sync
 // response, by type (the last of each type).

@@ -1,66 +1,15 @@
 package clientapi_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
-
-	"hearth/services/clientapi"
-	"hearth/services/matrix/signing"
-	"hearth/services/roomserver"
-	"hearth/services/storage"
-	hsync "hearth/services/sync"
-	"hearth/services/users"
 )
 
-// newFullEnv builds the API on the real users, room and sync services and
-// serves it over loopback HTTP. Users register with open registration.
-func newFullEnv(t *testing.T) *env {
-	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Options{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var syn *hsync.Server
-	us, err := users.New(db, users.Options{
-		ServerName: "hearth.test", Argon2: users.TestingArgon2(), Logger: log,
-		OnAccountData: func(u string, _ uint64) {
-			if syn != nil {
-				syn.WakeUser(u)
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := signing.KeyFromSeed("ed25519:t", make([]byte, 32))
-	rs, err := roomserver.New(ctx, db, roomserver.Options{ServerName: "hearth.test", Key: key, Logger: log,
-		Notify: func(n roomserver.Notification) {
-			if syn != nil {
-				syn.Notify(n)
-			}
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	syn = hsync.New(rs, hsync.NewNotifier(), hsync.Options{Logger: log, AccountData: hsync.AccountDataFunc(us.AccountDataEvents)})
-	api := clientapi.New(clientapi.Options{
-		ServerName: "hearth.test", PublicBaseURL: "http://hearth.test", Rooms: rs, Users: us, Sync: syn,
-		Accounts: clientapi.UsersAuth{Users: us}, Logger: log,
-		Registration: clientapi.Registration{Mode: clientapi.RegistrationOpen, AllowLegacySingleRequest: true},
-	})
-	srv := httptest.NewServer(api.Handler())
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv}
-}
+// newFullEnv runs the whole homeserver (as the main builds it) on a test
+// HTTP server, with open registration.
+func newFullEnv(t *testing.T) *env { return newHomeserverEnv(t, false) }
 
 const v3 = "/_matrix/client/v3"
 

@@ -25,6 +25,8 @@ func newHomeserverEnv(t *testing.T, presenceDisabled bool) *env {
 	cfg.Registration.Mode = config.RegistrationOpen
 	cfg.Registration.AllowLegacySingleRequest = true
 	cfg.Presence.Disabled = presenceDisabled
+	cfg.Limits.PerUser.Disabled = true // tests make many quick requests;
+	cfg.Limits.PerIP.Disabled = true   // the limiter has its own test
 	cheap := users.TestingArgon2()
 	hs, err := homeserver.Open(context.Background(), cfg, homeserver.Options{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Argon2: &cheap,
