@@ -369,7 +369,7 @@ async def scenario(url):
             state[bob.user_id] = r.next_batch
             return "bob sees alice typing"
 
-        await step("typing notice seen by the other user", typing(), optional=True)
+        await step("typing notice seen by the other user", typing())
 
         async def receipt():
             target = state["sent"][-1]
@@ -389,7 +389,7 @@ async def scenario(url):
             state[alice.user_id] = r.next_batch
             return "alice sees bob's m.read receipt"
 
-        await step("read receipt seen by the other user", receipt(), optional=True)
+        await step("read receipt seen by the other user", receipt())
 
         async def leave():
             expect(await bob.room_leave(room), RoomLeaveResponse, "room_leave")
@@ -408,7 +408,7 @@ async def scenario(url):
             expect(await bob.room_forget(room), RoomForgetResponse, "room_forget")
             return "forgotten"
 
-        await step("forget", forget(), optional=True)
+        await step("forget", forget())
     finally:
         for c in clients:
             await c.close()
