@@ -26,6 +26,8 @@ type Options struct {
 	Sync         *hsync.Server
 	Ephemeral    *ephemeral.Service // typing, receipts, read markers; nil leaves them out
 	Registration Registration
+	// MaxLongPolls bounds the /sync requests waiting at once; 0 means 10000.
+	MaxLongPolls int
 	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
 	// Per-user and per-IP request rates (requests per second, burst); zero
@@ -56,13 +58,14 @@ type Accounts interface {
 
 // API is the client-server API.
 type API struct {
-	nonces  *nonces
-	opts    Options
-	log     *slog.Logger
-	rt      *router
-	userLim *limiter
-	ipLim   *limiter
-	extra   []func(*router)
+	nonces    *nonces
+	longPolls chan struct{} // one token per waiting /sync
+	opts      Options
+	log       *slog.Logger
+	rt        *router
+	userLim   *limiter
+	ipLim     *limiter
+	extra     []func(*router)
 }
 
 // New builds the API and its routes.
@@ -73,10 +76,13 @@ func New(o Options) *API {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MaxLongPolls <= 0 {
+		o.MaxLongPolls = 10000
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	a := &API{opts: o, log: o.Logger, rt: newRouter(o.Logger), nonces: newNonces(o.Now)}
+	a := &API{opts: o, log: o.Logger, rt: newRouter(o.Logger), nonces: newNonces(o.Now), longPolls: make(chan struct{}, o.MaxLongPolls)}
 	a.userLim = newLimiter(o.UserRate, o.UserBurst, o.Now)
 	a.ipLim = newLimiter(o.IPRate, o.IPBurst, o.Now)
 	a.routesDiscovery()

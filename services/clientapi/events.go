@@ -15,6 +15,9 @@ import (
 const (
 	maxTypeBytes    = 255
 	maxMessagesPage = 1000
+	// maxMessagesScan bounds the events one /messages request looks at when
+	// a filter skips most of them; the end token lets the client go on.
+	maxMessagesScan = 5000
 )
 
 func (a *API) routesEvents() {
@@ -200,30 +203,70 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 		}
 		to, hasTo = p, true
 	}
-	page, err := a.opts.Rooms.Timeline(r.Context(), roomID, from, dir, limit)
-	if err != nil {
-		return roomErr(err)
+	var filter *hsync.RoomEventFilter
+	if f := q.Get("filter"); f != "" {
+		parsed, err := hsync.ParseRoomEventFilter([]byte(f))
+		if err != nil {
+			return errInvalidParam("%v", err)
+		}
+		filter = &parsed
 	}
-	chunk := make([]cjson.Value, 0, len(page))
-	var end uint64
-	for _, e := range page {
-		if hasTo && ((dir == roomserver.Backward && e.Position <= to) || (dir == roomserver.Forward && e.Position > to)) {
-			page = nil
+	// Walk the timeline until limit events match the filter, the room (or
+	// the to token) ends, or maxMessagesScan events were looked at.
+	chunk := make([]cjson.Value, 0, limit)
+	senders := map[string]bool{}
+	cursor, end := from, uint64(0)
+	exhausted, scanned := false, 0
+walk:
+	for len(chunk) < limit && scanned < maxMessagesScan {
+		want := min(limit-len(chunk)+16, 200)
+		page, err := a.opts.Rooms.Timeline(r.Context(), roomID, cursor, dir, want)
+		if err != nil {
+			return roomErr(err)
+		}
+		for _, e := range page {
+			if hasTo && ((dir == roomserver.Backward && e.Position <= to) || (dir == roomserver.Forward && e.Position > to)) {
+				exhausted = true
+				break walk
+			}
+			scanned++
+			cursor, end = e.Position, e.Position
+			if filter == nil || filter.MatchEvent(e.Event) {
+				chunk = append(chunk, a.clientEvent(e.Event, true))
+				senders[e.Event.Sender()] = true
+				if len(chunk) == limit {
+					break walk
+				}
+			}
+		}
+		if len(page) < want {
+			exhausted = true
 			break
 		}
-		chunk = append(chunk, a.clientEvent(e.Event, true))
-		end = e.Position
 	}
 	start := q.Get("from")
 	if start == "" {
 		start = hsync.PaginationToken(a.opts.Rooms.Position())
 	}
 	resp := map[string]any{"start": start, "chunk": chunk}
-	if len(chunk) == limit && limit > 0 {
+	if !exhausted && scanned > 0 {
 		if dir == roomserver.Backward {
-			end-- // next backward page starts below the oldest event returned
+			end-- // the next backward page starts below the oldest event seen
 		}
 		resp["end"] = hsync.PaginationToken(end)
+	}
+	if filter != nil && filter.LazyLoadMembers && len(senders) > 0 {
+		st, err := a.opts.Rooms.CurrentState(r.Context(), roomID)
+		if err != nil {
+			return roomErr(err)
+		}
+		var members []cjson.Value
+		for u := range senders {
+			if ev := st.Get("m.room.member", u); ev != nil {
+				members = append(members, a.clientEvent(ev, true))
+			}
+		}
+		resp["state"] = members
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

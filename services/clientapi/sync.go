@@ -57,6 +57,16 @@ func (a *API) sync(w http.ResponseWriter, r *http.Request) error {
 		}
 		req.Filter = filter
 	}
+	if req.Timeout > 0 {
+		// Bounded long polls: when all slots are taken the request answers
+		// at once with whatever is new, and the client simply asks again.
+		select {
+		case a.longPolls <- struct{}{}:
+			defer func() { <-a.longPolls }()
+		default:
+			req.Timeout = 0
+		}
+	}
 	resp, err := a.opts.Sync.Sync(r.Context(), req)
 	switch {
 	case errors.Is(err, hsync.ErrBadToken), errors.Is(err, hsync.ErrBadParam):

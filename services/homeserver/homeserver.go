@@ -152,6 +152,7 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 			AllowLegacySingleRequest: cfg.Registration.AllowLegacySingleRequest,
 		},
 		MaxBodyBytes: cfg.Client.MaxBodyBytes,
+		MaxLongPolls: cfg.Limits.MaxLongPolls,
 		UserRate:     userRate, UserBurst: lim.PerUser.Burst,
 		IPRate: ipRate, IPBurst: lim.PerIP.Burst,
 		Now: o.Now, Logger: log,

@@ -465,3 +465,17 @@ func ParseFieldPath(s string) FieldPath {
 	}
 	return append(out, cur.String())
 }
+
+// ParseRoomEventFilter parses a RoomEventFilter on its own, as /messages
+// and /context take it in their filter parameter, with the same rules as
+// ParseFilter.
+func ParseRoomEventFilter(data []byte) (RoomEventFilter, error) {
+	if len(data) > MaxFilterBytes {
+		return RoomEventFilter{}, fmt.Errorf("%w: larger than %d bytes", ErrBadFilter, MaxFilterBytes)
+	}
+	v, err := cjson.DecodeObject(data)
+	if err != nil {
+		return RoomEventFilter{}, fmt.Errorf("%w: %v", ErrBadFilter, err)
+	}
+	return roomEventFilter(cjson.ObjectOf(cjson.M("filter", v)), "filter", MaxEventLimit)
+}
