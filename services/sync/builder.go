@@ -78,6 +78,7 @@ type Server struct {
 	lazy      *lazyCache
 	positions posCache
 	rules     ruleCache
+	unreads   unreadCache
 
 	wakeMu gosync.Mutex
 	wake   map[string]chan struct{}
@@ -219,6 +220,7 @@ type build struct {
 	// rules is the user's push ruleset, read once (rulesDone) when the
 	// first room needs it; rulesOK is false when counts are off.
 	rules              push.Ruleset
+	rulesGen           uint64 // identifies the parsed ruleset (see ruleCache)
 	rulesDone, rulesOK bool
 }
 

@@ -60,35 +60,78 @@ type UnreadSource struct {
 // bytes it came from, so an unchanged ruleset is not parsed again. It is
 // emptied when it reaches maxRuleCache users.
 type ruleCache struct {
-	mu gosync.Mutex
-	m  map[string]cachedRules
+	mu  gosync.Mutex
+	m   map[string]cachedRules
+	gen uint64 // last generation handed out
 }
 
+// cachedRules is a parsed ruleset; gen changes whenever a user's ruleset is
+// parsed anew, so counts computed under older rules can be told apart.
 type cachedRules struct {
 	raw   []byte
 	rules push.Ruleset
+	gen   uint64
 }
 
 const maxRuleCache = 4096
 
-func (c *ruleCache) get(user string, raw []byte) (push.Ruleset, error) {
+func (c *ruleCache) get(user string, raw []byte) (push.Ruleset, uint64, error) {
 	c.mu.Lock()
 	e, ok := c.m[user]
 	c.mu.Unlock()
 	if ok && bytes.Equal(e.raw, raw) {
-		return e.rules, nil
+		return e.rules, e.gen, nil
 	}
 	rs, err := push.EffectiveRuleset(user, raw)
 	if err != nil {
-		return push.Ruleset{}, err
+		return push.Ruleset{}, 0, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxRuleCache {
 		c.m = map[string]cachedRules{}
 	}
-	c.m[user] = cachedRules{raw: bytes.Clone(raw), rules: rs}
-	return rs, nil
+	c.gen++
+	c.m[user] = cachedRules{raw: bytes.Clone(raw), rules: rs, gen: c.gen}
+	return rs, c.gen, nil
+}
+
+// unreadCache remembers, per user and room, the counts as of a position,
+// with the read marker and ruleset they were computed under. A later sync
+// with the same marker and rules only evaluates the events after that
+// position, so a long-polling user costs one evaluation per new event
+// instead of a scan of the room's newest events on every sync. It is
+// emptied when it reaches maxUnreadCache entries (forgetting only costs a
+// rescan).
+type unreadCache struct {
+	mu gosync.Mutex
+	m  map[unreadKey]unreadEntry
+}
+
+type unreadKey struct{ user, room string }
+
+type unreadEntry struct {
+	floor, upTo uint64
+	gen         uint64
+	counts      UnreadNotifications
+}
+
+const maxUnreadCache = 100_000
+
+func (c *unreadCache) get(user, room string) (unreadEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[unreadKey{user, room}]
+	return e, ok
+}
+
+func (c *unreadCache) put(user, room string, e unreadEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxUnreadCache {
+		c.m = map[unreadKey]unreadEntry{}
+	}
+	c.m[unreadKey{user, room}] = e
 }
 
 // pushRules returns the ruleset of the syncing user, read once per
@@ -107,22 +150,21 @@ func (b *build) pushRules() (push.Ruleset, bool) {
 		b.s.log.Error("sync: push rules", "user", b.req.UserID, "err", err)
 		return push.Ruleset{}, false
 	}
-	rs, err := b.s.rules.get(b.req.UserID, raw)
+	rs, gen, err := b.s.rules.get(b.req.UserID, raw)
 	if err != nil {
 		// Damaged stored rules: fall back to the predefined ones.
 		b.s.log.Warn("sync: stored push rules unreadable, using the defaults", "user", b.req.UserID, "err", err)
-		if rs, err = b.s.rules.get(b.req.UserID, nil); err != nil {
+		if rs, gen, err = b.s.rules.get(b.req.UserID, nil); err != nil {
 			return push.Ruleset{}, false
 		}
 	}
-	b.rules, b.rulesOK = rs, true
+	b.rules, b.rulesGen, b.rulesOK = rs, gen, true
 	return rs, true
 }
 
 // unread counts a joined room's unread notifications as of b.upTo. joinPos
 // is the position of the user's join event.
-func (b *build) unread(roomID string, joinPos uint64, cur pdu.StateMap) (UnreadNotifications, error) {
-	var out UnreadNotifications
+func (b *build) unread(roomID string, joinPos uint64, cur pdu.StateMap) (out UnreadNotifications, err error) {
 	rules, ok := b.pushRules()
 	if !ok {
 		return out, nil
@@ -145,6 +187,23 @@ func (b *build) unread(roomID string, joinPos uint64, cur pdu.StateMap) (UnreadN
 	if floor >= b.upTo {
 		return out, nil
 	}
+	// Start from the counts of an earlier sync under the same read marker
+	// and rules, and evaluate only what came after it.
+	stop := floor
+	if e, ok := b.s.unreads.get(b.req.UserID, roomID); ok && e.floor == floor && e.gen == b.rulesGen && e.upTo <= b.upTo {
+		out, stop = e.counts, e.upTo
+	}
+	defer func() {
+		if err != nil {
+			return
+		}
+		out.NotificationCount = min(out.NotificationCount, maxUnreadScan)
+		out.HighlightCount = min(out.HighlightCount, out.NotificationCount)
+		b.s.unreads.put(b.req.UserID, roomID, unreadEntry{floor: floor, upTo: b.upTo, gen: b.rulesGen, counts: out})
+	}()
+	if stop >= b.upTo {
+		return out, nil
+	}
 
 	// The context of the rules, from the current state.
 	c := push.Context{UserID: b.req.UserID, RoomID: roomID}
@@ -165,7 +224,9 @@ func (b *build) unread(roomID string, joinPos uint64, cur pdu.StateMap) (UnreadN
 		}
 	}
 
-	from, left := b.upTo+1, maxUnreadScan
+	// Positions are global, so the room has at most upTo-stop events in
+	// (stop, upTo]: never load more than that (usually one new event).
+	from, left := b.upTo+1, min(maxUnreadScan, int(min(b.upTo-stop, maxUnreadScan)))
 	for left > 0 {
 		want := min(left, 50)
 		evs, err := b.s.rs.Timeline(b.ctx, roomID, from, roomserver.Backward, want)
@@ -173,7 +234,7 @@ func (b *build) unread(roomID string, joinPos uint64, cur pdu.StateMap) (UnreadN
 			return out, err
 		}
 		for _, e := range evs {
-			if e.Position <= floor {
+			if e.Position <= stop {
 				return out, nil
 			}
 			left--
