@@ -39,11 +39,14 @@ func keyTxn(t TxnKey) []byte {
 
 var keyLastRoomNID = storage.Key(storage.PrefixRoomserverMeta, []byte("last_room_nid"))
 
-// Event record layout: version byte, room NID, flags, redacting event NID,
-// then the event's exact JSON.
+// Event record layout (version 2): version byte, room NID, flags,
+// redacting event NID, the event ID's length (one byte) and the event ID,
+// then the event's exact JSON. Version 1 records have no event ID (it is
+// recomputed from the JSON); they are still read.
 const (
-	recordVersion = 1
-	headerLen     = 1 + 8 + 1 + 8
+	recordVersion   = 2
+	recordVersionV1 = 1
+	headerLenV1     = 1 + 8 + 1 + 8
 )
 
 // Event flags.
@@ -58,26 +61,42 @@ type record struct {
 	room       uint64
 	flags      byte
 	redactedBy uint64
+	id         string // "" in version 1 records
 	json       []byte
 }
 
 func (r record) encode() []byte {
-	b := make([]byte, headerLen, headerLen+len(r.json))
+	id := r.id
+	if len(id) > 255 {
+		id = "" // cannot happen for valid events; the reader recomputes it
+	}
+	b := make([]byte, headerLenV1+1+len(id), headerLenV1+1+len(id)+len(r.json))
 	b[0] = recordVersion
 	binary.BigEndian.PutUint64(b[1:9], r.room)
 	b[9] = r.flags
 	binary.BigEndian.PutUint64(b[10:18], r.redactedBy)
+	b[18] = byte(len(id))
+	copy(b[19:], id)
 	return append(b, r.json...)
 }
 
 func decodeRecord(b []byte) (record, bool) {
-	if len(b) < headerLen || b[0] != recordVersion {
+	if len(b) < headerLenV1 || (b[0] != recordVersion && b[0] != recordVersionV1) {
 		return record{}, false
 	}
-	return record{
+	r := record{
 		room:       binary.BigEndian.Uint64(b[1:9]),
 		flags:      b[9],
 		redactedBy: binary.BigEndian.Uint64(b[10:18]),
-		json:       b[headerLen:],
-	}, true
+	}
+	rest := b[headerLenV1:]
+	if b[0] == recordVersion {
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return record{}, false
+		}
+		r.id = string(rest[1 : 1+int(rest[0])])
+		rest = rest[1+int(rest[0]):]
+	}
+	r.json = rest
+	return r, true
 }

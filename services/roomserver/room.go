@@ -154,7 +154,12 @@ func (s *Server) loadRecordTxn(txn *badger.Txn, nid uint64, ver *pdu.RoomVersion
 			return nil, rec, err
 		}
 	}
-	ev, err := pdu.Parse(ver, rec.json)
+	var ev *pdu.Event
+	if rec.id != "" {
+		ev, err = pdu.ParseStored(ver, rec.json, rec.id)
+	} else {
+		ev, err = pdu.Parse(ver, rec.json)
+	}
 	if err != nil {
 		return nil, rec, fmt.Errorf("roomserver: stored event %d does not parse: %w", nid, err)
 	}

@@ -186,7 +186,7 @@ func (s *Server) build(r *room, e Event, state pdu.StateMap, prev []string, dept
 // relations index, current state and the membership index (clearing a
 // forgotten mark on join, invite or knock).
 func (s *Server) writeEvent(txn *badger.Txn, r *room, ev *pdu.Event, nid uint64) error {
-	rec := record{room: r.nid, json: ev.JSON()}
+	rec := record{room: r.nid, id: ev.ID(), json: ev.JSON()}
 	if err := txn.Set(keyEvent(nid), rec.encode()); err != nil {
 		return err
 	}

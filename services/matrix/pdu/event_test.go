@@ -221,3 +221,19 @@ func TestRequiredSignersAuthorisingServer(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStoredKeepsIDAndFields(t *testing.T) {
+	k := specKey(t)
+	v := pdu.MustVersion("12")
+	create := buildCreate(t, v, k)
+	stored, err := pdu.ParseStored(v, create.JSON(), create.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.ID() != create.ID() || stored.RoomID() != create.RoomID() || stored.Type() != "m.room.create" || string(stored.JSON()) != string(create.JSON()) {
+		t.Errorf("stored event differs: %s %s", stored.ID(), stored.RoomID())
+	}
+	if _, err := pdu.ParseStored(v, []byte(`{"type":1}`), "$x"); !errors.Is(err, pdu.ErrFormat) {
+		t.Errorf("malformed stored event: %v", err)
+	}
+}
