@@ -114,14 +114,24 @@ func (a *API) mustBeMember(ctx context.Context, roomID, user string) error {
 	return nil
 }
 
-func (a *API) getAllState(w http.ResponseWriter, r *http.Request) error {
+// memberState returns the current state of the request's room for a
+// caller who is joined to it.
+func (a *API) memberState(r *http.Request) (pdu.StateMap, error) {
 	roomID := r.PathValue("roomId")
 	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
-		return err
+		return nil, err
 	}
 	st, err := a.opts.Rooms.CurrentState(r.Context(), roomID)
 	if err != nil {
-		return roomErr(err)
+		return nil, roomErr(err)
+	}
+	return st, nil
+}
+
+func (a *API) getAllState(w http.ResponseWriter, r *http.Request) error {
+	st, err := a.memberState(r)
+	if err != nil {
+		return err
 	}
 	out := make([]cjson.Value, 0, len(st))
 	for _, ev := range st {
@@ -273,13 +283,9 @@ walk:
 }
 
 func (a *API) joinedMembers(w http.ResponseWriter, r *http.Request) error {
-	roomID := r.PathValue("roomId")
-	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
-		return err
-	}
-	st, err := a.opts.Rooms.CurrentState(r.Context(), roomID)
+	st, err := a.memberState(r)
 	if err != nil {
-		return roomErr(err)
+		return err
 	}
 	joined := map[string]any{}
 	for k, ev := range st {
@@ -299,15 +305,11 @@ func (a *API) joinedMembers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) members(w http.ResponseWriter, r *http.Request) error {
-	roomID := r.PathValue("roomId")
-	if err := a.mustBeMember(r.Context(), roomID, CallerOf(r).UserID); err != nil {
+	st, err := a.memberState(r)
+	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	st, err := a.opts.Rooms.CurrentState(r.Context(), roomID)
-	if err != nil {
-		return roomErr(err)
-	}
 	chunk := []cjson.Value{}
 	for k, ev := range st {
 		if k.Type != "m.room.member" {

@@ -1,6 +1,7 @@
 package clientapi_test
 
 import (
+	"net/url"
 	"testing"
 )
 
@@ -12,6 +13,19 @@ func (e *env) mkRoomAs(token string, body map[string]any) string {
 		e.t.Fatalf("createRoom: %d %v", s, b)
 	}
 	return b["room_id"].(string)
+}
+
+// sharedRoom creates a public room as creator, has every joiner join it,
+// and returns its ID.
+func (e *env) sharedRoom(creator string, joiners ...string) string {
+	e.t.Helper()
+	room := e.mkRoomAs(creator, map[string]any{"preset": "public_chat"})
+	for _, j := range joiners {
+		if s, b := e.do("POST", v3+"/rooms/"+url.PathEscape(room)+"/join", j, map[string]any{}); s != 200 {
+			e.t.Fatalf("join: %d %v", s, b)
+		}
+	}
+	return room
 }
 
 func TestProfilePropagation(t *testing.T) {
