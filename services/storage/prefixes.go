@@ -44,6 +44,17 @@ const (
 	PrefixReceipt       Prefix = 0x30 // ephemeral: room ID + 0 + receipt type + 0 + user → receipt
 	PrefixReceiptStream Prefix = 0x31 // ephemeral: stream position → room ID (receipt changes)
 	PrefixEphemeralMeta Prefix = 0x3F // ephemeral: counters
+
+	// federation (0x40–0x4F)
+	PrefixFedServerKey   Prefix = 0x40 // federation/keys: server name + 0 + key ID → remote verify key
+	PrefixFedQueue       Prefix = 0x41 // federation/queue: destination + 0 + seq → queued PDU or EDU
+	PrefixFedDestination Prefix = 0x42 // federation/queue: destination → backoff and pending transaction
+	PrefixFedInboundTxn  Prefix = 0x43 // federation: origin + 0 + txn ID → response (deduplication)
+	PrefixFedMeta        Prefix = 0x4F // federation: counters, outbound cursor
+
+	// roomserver, continued (0x50–0x5F)
+	PrefixRoomInvite      Prefix = 0x50 // roomserver: user + 0 + room ID → invite event + stripped state (remote rooms)
+	PrefixEventExtra      Prefix = 0x51 // roomserver: event NID → per-event facts (rejection reason)
 )
 
 // registry names the owner of each prefix, for checks and diagnostics.
@@ -77,6 +88,13 @@ var registry = map[Prefix]string{
 	PrefixReceipt:         "ephemeral",
 	PrefixReceiptStream:   "ephemeral",
 	PrefixEphemeralMeta:   "ephemeral",
+	PrefixFedServerKey:    "federation/keys",
+	PrefixFedQueue:        "federation/queue",
+	PrefixFedDestination:  "federation/queue",
+	PrefixFedInboundTxn:   "federation",
+	PrefixFedMeta:         "federation",
+	PrefixRoomInvite:      "roomserver",
+	PrefixEventExtra:      "roomserver",
 }
 
 // Owner names the package that owns a prefix.
