@@ -53,8 +53,8 @@ const (
 	PrefixFedMeta        Prefix = 0x4F // federation: counters, outbound cursor
 
 	// roomserver, continued (0x50–0x5F)
-	PrefixRoomInvite      Prefix = 0x50 // roomserver: user + 0 + room ID → invite event + stripped state (remote rooms)
-	PrefixEventExtra      Prefix = 0x51 // roomserver: event NID → per-event facts (rejection reason)
+	PrefixRoomInvite Prefix = 0x50 // roomserver: user + 0 + room ID → invite event + stripped state (remote rooms)
+	PrefixEventExtra Prefix = 0x51 // roomserver: event NID → per-event facts (rejection reason)
 )
 
 // registry names the owner of each prefix, for checks and diagnostics.
