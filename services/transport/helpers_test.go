@@ -3,9 +3,12 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"testing"
 	"time"
@@ -73,4 +76,58 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// tlsServer starts an HTTPS server (HTTP/2 offered) on 127.0.0.1 with a
+// certificate from ca for names.
+func tlsServer(t *testing.T, ca *transporttest.CA, h http.Handler, names ...string) *httptest.Server {
+	t.Helper()
+	return tlsServerWith(t, ca, h, nil, names...)
+}
+
+// tlsServerWith is tlsServer with a ConnState hook.
+func tlsServerWith(t *testing.T, ca *transporttest.CA, h http.Handler, state func(net.Conn, http.ConnState), names ...string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = state
+	srv.TLS = ServerTLSConfig(ca.Issue(t, names...))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// recv returns the next value from ch, failing the test if none comes
+// within a generous bound (a hang guard, not a timing assertion).
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(20 * time.Second):
+		t.Fatal("nothing received")
+		var zero T
+		return zero
+	}
+}
+
+// echo answers with the Host header, the SNI name and the protocol.
+func echo(w http.ResponseWriter, r *http.Request) {
+	fmt.Fprintf(w, "host=%s sni=%s proto=%s path=%s", r.Host, r.TLS.ServerName, r.Proto, r.URL.RequestURI())
+}
+
+// get sends a GET for path along route and returns the status and body.
+func get(t *testing.T, h *HTTPS, route Route, path string) (int, string, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxT(t), http.MethodGet, "https://ignored.invalid"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.RoundTrip(route, req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
 }
