@@ -137,7 +137,7 @@ func (s *Server) CreateRoom(ctx context.Context, req CreateRequest) (string, err
 		return "", err
 	}
 	roomID = create.RoomID()
-	r := &room{id: roomID, ver: ver, state: pdu.StateMap{}}
+	r := &room{id: roomID, ver: ver, state: pdu.StateMap{}, stateNIDs: snapshot{}}
 	if err := s.insertCreate(r, create); err != nil {
 		return "", err
 	}
@@ -198,6 +198,15 @@ func (s *Server) insertCreate(r *room, create *pdu.Event) error {
 		r.nid = roomNID
 		r.extremities, r.depth = []string{create.ID()}, create.Depth()
 		r.state[create.Key()] = create
+		r.stateNIDs[create.Key()] = nid
+		snap, err := s.writeFullTxn(txn, r.stateNIDs)
+		if err != nil {
+			return err
+		}
+		r.stateSnap = snap
+		if err := txn.Set(keyStateAt(nid), stateAt{0, snap}.encode()); err != nil {
+			return err
+		}
 		if err := txn.Set(keyRoomByID(r.id), u64(roomNID)); err != nil {
 			return err
 		}

@@ -97,6 +97,9 @@ func (s *Server) RoomsOf(ctx context.Context, userID string) (map[string]string,
 				return err
 			}
 			hi, err := txn.Get(keyRoomHead(roomNID))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue // a room whose import by a join did not finish
+			}
 			if err != nil {
 				return err
 			}

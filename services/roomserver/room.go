@@ -20,8 +20,18 @@ type room struct {
 	id          string
 	ver         *pdu.RoomVersion
 	state       pdu.StateMap // current state
+	stateNIDs   snapshot     // current state as event NIDs
+	stateSnap   uint64       // the snapshot holding the current state
 	extremities []string     // forward extremities (event IDs)
 	depth       int64        // greatest depth in the room
+
+	// unpublished: the room is being imported by a join and is not in the
+	// room index yet; the join's commit adds it.
+	unpublished bool
+
+	// ingestMu serialises events arriving from other servers, including
+	// the fetching of what they miss; mu is taken only to commit.
+	ingestMu sync.Mutex
 }
 
 // head is the persisted part of a room head.
@@ -30,12 +40,13 @@ type head struct {
 	Version     string   `json:"version"`
 	Extremities []string `json:"extremities"`
 	Depth       int64    `json:"depth"`
+	StateSnap   uint64   `json:"state_snap,omitempty"`
 }
 
-func (r *room) headBytes() []byte { return headBytes(r.id, r.ver, r.extremities, r.depth) }
+func (r *room) headBytes() []byte { return headBytes(r.id, r.ver, r.extremities, r.depth, r.stateSnap) }
 
-func headBytes(roomID string, ver *pdu.RoomVersion, extremities []string, depth int64) []byte {
-	b, _ := json.Marshal(head{RoomID: roomID, Version: ver.ID, Extremities: extremities, Depth: depth})
+func headBytes(roomID string, ver *pdu.RoomVersion, extremities []string, depth int64, snap uint64) []byte {
+	b, _ := json.Marshal(head{RoomID: roomID, Version: ver.ID, Extremities: extremities, Depth: depth, StateSnap: snap})
 	return b
 }
 
@@ -61,7 +72,7 @@ func (s *Server) room(roomID string) (*room, error) {
 }
 
 func (s *Server) loadRoom(roomID string) (*room, error) {
-	r := &room{id: roomID, state: pdu.StateMap{}}
+	r := &room{id: roomID, state: pdu.StateMap{}, stateNIDs: snapshot{}}
 	err := s.db.View(func(txn *badger.Txn) error {
 		it, err := txn.Get(keyRoomByID(roomID))
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -87,7 +98,7 @@ func (s *Server) loadRoom(roomID string) (*room, error) {
 		if !ok {
 			return fmt.Errorf("%w: %s", ErrUnsupportedVersion, h.Version)
 		}
-		r.ver, r.extremities, r.depth = ver, h.Extremities, h.Depth
+		r.ver, r.extremities, r.depth, r.stateSnap = ver, h.Extremities, h.Depth, h.StateSnap
 		// Current state.
 		prefix := keyCurrentStatePrefix(r.nid)
 		sit := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: prefix})
@@ -108,11 +119,27 @@ func (s *Server) loadRoom(roomID string) (*room, error) {
 				return err
 			}
 			r.state[ev.Key()] = ev
+			r.stateNIDs[ev.Key()] = nid
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if r.stateSnap == 0 && len(r.stateNIDs) > 0 {
+		// A room stored before snapshots existed: its current state
+		// becomes its first snapshot.
+		err = s.db.Update(func(txn *badger.Txn) error {
+			snap, err := s.writeFullTxn(txn, r.stateNIDs)
+			if err != nil {
+				return err
+			}
+			r.stateSnap = snap
+			return txn.Set(keyRoomHead(r.nid), r.headBytes())
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

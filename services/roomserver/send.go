@@ -111,10 +111,22 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 		out[i].nid = s.seq.take()
 	}
 	var redactedState []*pdu.Event
+	var snap uint64
 	err := s.db.Update(func(txn *badger.Txn) error {
 		redactedState = redactedState[:0]
+		snap = r.stateSnap
 		for _, b := range out {
 			if err := s.writeEvent(txn, r, b.ev, b.nid); err != nil {
+				return err
+			}
+			before := snap
+			if b.ev.IsState() {
+				var err error
+				if snap, err = s.writeDeltaTxn(txn, snap, []snapEntry{{b.ev.Key(), b.nid}}); err != nil {
+					return err
+				}
+			}
+			if err := txn.Set(keyStateAt(b.nid), stateAt{before, snap}.encode()); err != nil {
 				return err
 			}
 			if b.ev.Type() == "m.room.redaction" {
@@ -127,7 +139,7 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 				}
 			}
 		}
-		if err := txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth)); err != nil {
+		if err := txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth, snap)); err != nil {
 			return err
 		}
 		if txnKey != nil {
@@ -146,7 +158,17 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 			state[red.Key()] = red // a redacted state event still counts as state
 		}
 	}
-	r.state, r.extremities, r.depth = state, extremities, depth
+	nids, copied := r.stateNIDs, false
+	for _, b := range out {
+		if b.ev.IsState() {
+			if !copied {
+				nids, copied = copySnapshot(r.stateNIDs), true // views share the old map
+			}
+			nids[b.ev.Key()] = b.nid
+		}
+	}
+	r.stateNIDs = nids
+	r.state, r.extremities, r.depth, r.stateSnap = state, extremities, depth, snap
 	sent := make([]Sent, len(out))
 	for i, b := range out {
 		sent[i] = Sent{Event: b.ev, Position: b.nid}

@@ -49,9 +49,10 @@ type Server struct {
 	seq  *sequence
 	pub  *publisher
 
-	mu       sync.Mutex // guards rooms and nextRoom
+	mu       sync.Mutex // guards rooms, nextRoom and nextSnap
 	rooms    map[string]*room
 	nextRoom uint64
+	nextSnap uint64
 
 	createMu sync.Mutex // serialises room creation (alias and ID checks)
 }
@@ -76,6 +77,11 @@ func New(ctx context.Context, db *storage.DB, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.seq = newSequence(last)
+	lastSnap, err := lastSnapshotNID(db)
+	if err != nil {
+		return nil, err
+	}
+	s.nextSnap = lastSnap + 1
 	s.pub = newPublisher(o.Notify, last)
 	if v, err := db.Get(keyLastRoomNID); err == nil && len(v) == 8 {
 		s.nextRoom = binary.BigEndian.Uint64(v) + 1

@@ -294,7 +294,7 @@ func (s *Server) createUpgraded(ctx context.Context, ver *pdu.RoomVersion, creat
 	if err != nil {
 		return "", err
 	}
-	r := &room{id: create.RoomID(), ver: ver, state: pdu.StateMap{}}
+	r := &room{id: create.RoomID(), ver: ver, state: pdu.StateMap{}, stateNIDs: snapshot{}}
 	if err := s.insertCreate(r, create); err != nil {
 		return "", err
 	}
