@@ -31,6 +31,9 @@
 // of key IDs a server does not have (forged origins) cannot become a flood.
 // Wake lifts both pauses once the server has proved to be alive.
 //
+// Stored keys are also kept in a bounded in-memory copy, so the hot path
+// (an already known key) does not touch Badger.
+//
 // A stored key is replaced only by a response at least as fresh as the one
 // it came from (by valid_until_ts), so an old response replayed through a
 // notary cannot undo a newer one. Each response is stored as received and
