@@ -92,7 +92,7 @@ func serve(args []string) error {
 	debug.SetMemoryLimit(int64(cfg.Storage.MemoryLimitMiB) << 20)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	hs, err := homeserver.Open(ctx, cfg, homeserver.Options{Logger: log})
+	hs, err := homeserver.Open(ctx, cfg, homeserver.Options{Logger: log, Version: version()})
 	if err != nil {
 		return homeserver.LockedError(err)
 	}
@@ -101,9 +101,24 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	fedDone := make(chan error, 1)
+	if hs.Federating() {
+		fln, err := net.Listen("tcp", cfg.Federation.Listen)
+		if err != nil {
+			return err
+		}
+		go func() { fedDone <- hs.ServeFederation(ctx, fln) }()
+		log.Info("federation serving", "listen", fln.Addr().String())
+	} else {
+		fedDone <- nil
+	}
 	log.Info("hearth serving", "server_name", cfg.Server.Name, "listen", ln.Addr().String(),
 		"base_url", cfg.Server.PublicBaseURL, "registration", cfg.Registration.Mode, "startup", time.Since(start))
 	err = hs.Serve(ctx, ln)
+	stop()
+	if ferr := <-fedDone; err == nil {
+		err = ferr
+	}
 	log.Info("hearth stopped")
 	return err
 }

@@ -40,6 +40,10 @@ type Options struct {
 	// Presence is the presence store; nil means presence is disabled (see
 	// routesPresence for what the endpoints answer then).
 	Presence *presence.Store
+
+	// Federation reaches rooms and users on other servers; nil keeps the
+	// server to itself.
+	Federation Federation
 }
 
 // Caller is the authenticated user and device of a request.

@@ -69,24 +69,38 @@ func (a *API) localAliasFromName(name string) (string, error) {
 
 // resolveRoom turns a room ID or local alias into a room ID.
 func (a *API) resolveRoom(r *http.Request, idOrAlias string) (string, error) {
+	id, _, err := a.resolveRoomServers(r, idOrAlias)
+	return id, err
+}
+
+// resolveRoomServers is resolveRoom that also names the servers a remote
+// alias's server says are in the room.
+func (a *API) resolveRoomServers(r *http.Request, idOrAlias string) (string, []string, error) {
 	if !strings.HasPrefix(idOrAlias, "#") {
 		if _, err := ids.ParseRoomID(idOrAlias); err != nil {
-			return "", errInvalidParam("Invalid room ID")
+			return "", nil, errInvalidParam("Invalid room ID")
 		}
-		return idOrAlias, nil
+		return idOrAlias, nil, nil
 	}
 	alias, local, err := a.parseAlias(idOrAlias)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if !local {
-		return "", errNotFound("Room alias %s not found (remote aliases are not resolved yet)", alias)
+		if a.opts.Federation == nil {
+			return "", nil, errNotFound("Room alias %s not found (federation is off)", alias)
+		}
+		roomID, servers, err := a.opts.Federation.ResolveAlias(r.Context(), alias)
+		if err != nil {
+			return "", nil, errNotFound("Room alias %s not found: %s", alias, clipParam(err.Error()))
+		}
+		return roomID, servers, nil
 	}
 	e, err := a.opts.Rooms.ResolveAlias(r.Context(), alias)
 	if err != nil {
-		return "", dirErr(err)
+		return "", nil, dirErr(err)
 	}
-	return e.RoomID, nil
+	return e.RoomID, nil, nil
 }
 
 func clipParam(s string) string {

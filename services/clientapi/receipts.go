@@ -133,6 +133,9 @@ func (a *API) putReceipt(ctx context.Context, room, typ, user, eventID, thread s
 	if errors.Is(err, ephemeral.ErrInvalid) {
 		return errInvalidParam("%v", err)
 	}
+	if err == nil && typ == ephemeral.Read && a.opts.Federation != nil {
+		a.opts.Federation.Receipt(ctx, room, user, eventID, thread)
+	}
 	return err
 }
 

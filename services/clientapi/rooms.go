@@ -2,10 +2,12 @@ package clientapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"hearth/services/matrix/cjson"
 	"hearth/services/matrix/ids"
+	"hearth/services/matrix/pdu"
 	"hearth/services/roomserver"
 )
 
@@ -141,7 +143,7 @@ func (a *API) joinRoom(w http.ResponseWriter, r *http.Request) error {
 	if roomID == "" {
 		roomID = r.PathValue("roomIdOrAlias")
 	}
-	roomID, err := a.resolveRoom(r, roomID) // local aliases only for now
+	roomID, servers, err := a.resolveRoomServers(r, roomID)
 	if err != nil {
 		return err
 	}
@@ -154,6 +156,14 @@ func (a *API) joinRoom(w http.ResponseWriter, r *http.Request) error {
 		content = content.With("reason", cjson.StrOf(reason))
 	}
 	if m, err := a.opts.Rooms.Membership(r.Context(), roomID, c.UserID); err == nil && m == "join" {
+		writeJSON(w, http.StatusOK, map[string]string{"room_id": roomID})
+		return nil
+	}
+	if a.opts.Federation != nil && !a.inRoom(r.Context(), roomID) {
+		servers = append(viaServers(r), servers...)
+		if err := a.opts.Federation.Join(r.Context(), c.UserID, roomID, servers, content); err != nil {
+			return remoteErr(err)
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"room_id": roomID})
 		return nil
 	}
@@ -198,6 +208,16 @@ func (a *API) membershipOf(action string) handlerFunc {
 		if reason, ok := body.Get("reason").Str(); ok {
 			content = content.With("reason", cjson.StrOf(reason))
 		}
+		if action == "invite" && a.opts.Federation != nil && pdu.Domain(target) != a.opts.ServerName {
+			if _, err := a.opts.Federation.Invite(r.Context(), roomID, c.UserID, target, content); err != nil {
+				if errors.Is(err, roomserver.ErrForbidden) || errors.Is(err, roomserver.ErrNotFound) {
+					return roomErr(err)
+				}
+				return remoteErr(err)
+			}
+			writeJSON(w, http.StatusOK, struct{}{})
+			return nil
+		}
 		if _, err := a.opts.Rooms.Send(r.Context(), roomID, roomserver.Event{Type: "m.room.member", StateKey: &target, Sender: c.UserID, Content: content}, nil); err != nil {
 			return roomErr(err)
 		}
@@ -216,6 +236,15 @@ func (a *API) leaveRoom(w http.ResponseWriter, r *http.Request) error {
 	content := cjson.ObjectOf(cjson.M("membership", cjson.StrOf("leave")))
 	if reason, ok := body.Get("reason").Str(); ok {
 		content = content.With("reason", cjson.StrOf(reason))
+	}
+	if a.opts.Federation != nil && a.opts.Rooms.IsStub(r.Context(), roomID) {
+		// Rejecting an invite (or retracting a knock) to a room this
+		// server is not in goes through the inviter's server.
+		if err := a.opts.Federation.Leave(r.Context(), c.UserID, roomID, a.inviterServer(r.Context(), roomID, c.UserID)); err != nil {
+			return remoteErr(err)
+		}
+		writeJSON(w, http.StatusOK, struct{}{})
+		return nil
 	}
 	uid := c.UserID
 	if _, err := a.opts.Rooms.Send(r.Context(), roomID, roomserver.Event{Type: "m.room.member", StateKey: &uid, Sender: c.UserID, Content: content}, nil); err != nil {

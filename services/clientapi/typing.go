@@ -67,6 +67,9 @@ func (a *API) putTyping(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.opts.Ephemeral.SetTyping(room, c.UserID, *body.Typing, timeout)
+	if a.opts.Federation != nil {
+		a.opts.Federation.Typing(r.Context(), room, c.UserID, *body.Typing)
+	}
 	writeJSON(w, http.StatusOK, struct{}{})
 	return nil
 }

@@ -13,10 +13,13 @@ import (
 	"hearth/config"
 	"hearth/services/clientapi"
 	"hearth/services/ephemeral"
+	"hearth/services/federation"
+	"hearth/services/federation/queue"
 	"hearth/services/presence"
 	"hearth/services/roomserver"
 	"hearth/services/storage"
 	hsync "hearth/services/sync"
+	"hearth/services/transport"
 	"hearth/services/users"
 )
 
@@ -34,6 +37,11 @@ type Server struct {
 	// presence is nil when presence is disabled in the config.
 	presence     *presence.Store
 	stopPresence func()
+
+	// Federation; nil when federation.listen is empty.
+	fed      *federation.Server
+	fedQueue *queue.Queue
+	fedHTTPS *transport.HTTPS
 }
 
 // Options are what tests and the main may inject; the zero value is fine.
@@ -42,6 +50,10 @@ type Options struct {
 	Now    func() time.Time
 	// Argon2 overrides the password hashing cost (tests use cheap params).
 	Argon2 *users.Argon2Params
+	// Federation injects DNS, resolvers and roots (tests).
+	Federation FederationOptions
+	// Version is the software version reported to other servers.
+	Version string
 }
 
 // Open builds every service from cfg (which must be valid) in dependency
@@ -93,7 +105,12 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	s.notify = hsync.NewNotifier()
 	s.Rooms, err = roomserver.New(ctx, db, roomserver.Options{
 		ServerName: cfg.Server.Name, Key: key, Now: o.Now, Logger: log,
-		Notify: func(n roomserver.Notification) { s.sync.Notify(n) },
+		Notify: func(n roomserver.Notification) {
+			s.sync.Notify(n)
+			if s.fed != nil {
+				s.fed.OnEvent(n)
+			}
+		},
 	})
 	if err != nil {
 		return fail(err)
@@ -136,6 +153,12 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	if s.presence != nil {
 		s.stopPresence = s.presence.StartSweeper(30 * time.Second)
 	}
+	if cfg.Federation.Listen != "" {
+		if err := s.openFederation(key, o); err != nil {
+			s.eph.Close()
+			return fail(fmt.Errorf("homeserver: federation: %w", err))
+		}
+	}
 	lim := cfg.Limits
 	userRate, ipRate := lim.PerUser.PerSecond, lim.PerIP.PerSecond
 	if lim.PerUser.Disabled {
@@ -156,7 +179,8 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		UserRate:     userRate, UserBurst: lim.PerUser.Burst,
 		IPRate: ipRate, IPBurst: lim.PerIP.Burst,
 		Now: o.Now, Logger: log,
-		Presence: s.presence,
+		Presence:   s.presence,
+		Federation: s.clientFederation(),
 	})
 	return s, nil
 }

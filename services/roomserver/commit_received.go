@@ -148,7 +148,7 @@ func (s *Server) commitReceived(r *room, ev *pdu.Event, before *stateView, outco
 		}
 	}
 	r.state, r.stateNIDs, r.stateSnap = events, next.nids, next.snap
-	r.extremities, r.depth, r.unpublished = extremities, depth, false
+	r.extremities, r.depth, r.unpublished, r.stub = extremities, depth, false, false
 	s.pub.finish(s.seq, nid, r.id, ev)
 	return Received{Outcome: Accepted, Position: nid}, nil
 }

@@ -79,7 +79,7 @@ func (s *Server) Receive(ctx context.Context, ev *pdu.Event, f Fetcher) (Receive
 	r.ingestMu.Lock()
 	defer r.ingestMu.Unlock()
 	r.mu.Lock()
-	importing := r.unpublished
+	importing := r.unpublished || r.stub
 	r.mu.Unlock()
 	if importing {
 		return Received{}, fmt.Errorf("%w: room %s is not joined yet", ErrNotFound, r.id)

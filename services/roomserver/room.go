@@ -28,6 +28,8 @@ type room struct {
 	// unpublished: the room is being imported by a join and is not in the
 	// room index yet; the join's commit adds it.
 	unpublished bool
+	// stub: the room holds only local users' memberships (stub.go).
+	stub bool
 
 	// ingestMu serialises events arriving from other servers, including
 	// the fetching of what they miss; mu is taken only to commit.
@@ -41,6 +43,7 @@ type head struct {
 	Extremities []string `json:"extremities"`
 	Depth       int64    `json:"depth"`
 	StateSnap   uint64   `json:"state_snap,omitempty"`
+	Stub        bool     `json:"stub,omitempty"` // see stub.go
 }
 
 func (r *room) headBytes() []byte { return headBytes(r.id, r.ver, r.extremities, r.depth, r.stateSnap) }
@@ -98,7 +101,7 @@ func (s *Server) loadRoom(roomID string) (*room, error) {
 		if !ok {
 			return fmt.Errorf("%w: %s", ErrUnsupportedVersion, h.Version)
 		}
-		r.ver, r.extremities, r.depth, r.stateSnap = ver, h.Extremities, h.Depth, h.StateSnap
+		r.ver, r.extremities, r.depth, r.stateSnap, r.stub = ver, h.Extremities, h.Depth, h.StateSnap, h.Stub
 		// Current state.
 		prefix := keyCurrentStatePrefix(r.nid)
 		sit := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: prefix})
@@ -126,7 +129,7 @@ func (s *Server) loadRoom(roomID string) (*room, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.stateSnap == 0 && len(r.stateNIDs) > 0 {
+	if r.stateSnap == 0 && len(r.stateNIDs) > 0 && !r.stub {
 		// A room stored before snapshots existed: its current state
 		// becomes its first snapshot.
 		err = s.db.Update(func(txn *badger.Txn) error {

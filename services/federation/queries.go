@@ -1,0 +1,158 @@
+package federation
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"hearth/services/federation/keys"
+	"hearth/services/matrix/pdu"
+	"hearth/services/roomserver"
+)
+
+// Unauthenticated and query endpoints: version, server keys and the
+// notary, directory and profile queries, public rooms.
+
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"server": map[string]string{"name": "Hearth", "version": s.o.Version}})
+	return nil
+}
+
+func (s *Server) handleOwnKeys(w http.ResponseWriter, r *http.Request) error {
+	b, err := keys.OwnKeys(s.o.ServerName, s.o.Signer, nil, s.o.KeyValidity, s.o.Now())
+	if err != nil {
+		return err
+	}
+	writeRaw(w, http.StatusOK, b)
+	return nil
+}
+
+func (s *Server) handleNotaryPost(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBounded(r, 64<<10)
+	if err != nil {
+		return err
+	}
+	b, err := s.o.Keys.NotaryResponse(r.Context(), body)
+	if errors.Is(err, keys.ErrBadQuery) {
+		return errBadJSON("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	writeRaw(w, http.StatusOK, b)
+	return nil
+}
+
+func (s *Server) handleNotaryGet(w http.ResponseWriter, r *http.Request) error {
+	var minValid int64
+	if v := r.URL.Query().Get("minimum_valid_until_ts"); v != "" {
+		n, ok := parseInt(v)
+		if !ok {
+			return errInvalidParam("bad minimum_valid_until_ts")
+		}
+		minValid = n
+	}
+	b, err := s.o.Keys.NotaryGet(r.Context(), r.PathValue("serverName"), minValid)
+	if errors.Is(err, keys.ErrBadQuery) {
+		return errInvalidParam("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	writeRaw(w, http.StatusOK, b)
+	return nil
+}
+
+func (s *Server) handleQueryDirectory(w http.ResponseWriter, r *request) error {
+	alias := r.URL.Query().Get("room_alias")
+	if !strings.HasPrefix(alias, "#") || pdu.Domain(alias) != s.o.ServerName {
+		return errNotFound("room alias not found")
+	}
+	entry, err := s.o.Rooms.ResolveAlias(r.Context(), alias)
+	if errors.Is(err, roomserver.ErrNotFound) {
+		return errNotFound("room alias not found")
+	}
+	if err != nil {
+		return err
+	}
+	servers, err := s.o.Rooms.ServersInRoom(r.Context(), entry.RoomID)
+	if err != nil {
+		return mapRoomErr(err)
+	}
+	if len(servers) == 0 {
+		servers = []string{s.o.ServerName}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"room_id": entry.RoomID, "servers": servers})
+	return nil
+}
+
+func (s *Server) handleQueryProfile(w http.ResponseWriter, r *request) error {
+	user, field := r.URL.Query().Get("user_id"), r.URL.Query().Get("field")
+	if pdu.Domain(user) != s.o.ServerName || s.o.Profiles == nil {
+		return errNotFound("profile not found")
+	}
+	name, avatar, err := s.o.Profiles.ProfileOf(user)
+	if err != nil {
+		return errNotFound("profile not found")
+	}
+	out := map[string]string{}
+	if name != "" && (field == "" || field == "displayname") {
+		out["displayname"] = name
+	}
+	if avatar != "" && (field == "" || field == "avatar_url") {
+		out["avatar_url"] = avatar
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) handlePublicRooms(w http.ResponseWriter, r *request) error {
+	ctx := r.Context()
+	chunk := []map[string]any{}
+	if s.o.PublicRooms != nil {
+		ids, err := s.o.PublicRooms(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			sum, err := s.o.Rooms.Summary(ctx, id)
+			if err != nil {
+				continue
+			}
+			chunk = append(chunk, map[string]any{"room_id": id, "name": sum.Name, "topic": sum.Topic,
+				"num_joined_members": sum.NumJoinedMembers, "world_readable": sum.WorldReadable, "guest_can_join": sum.GuestCanJoin,
+				"join_rule": sum.JoinRule})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"chunk": chunk, "total_room_count_estimate": len(chunk)})
+	return nil
+}
+
+func readBounded(r *http.Request, max int64) ([]byte, error) {
+	b := make([]byte, 0, 512)
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Body.Read(buf)
+		b = append(b, buf[:n]...)
+		if int64(len(b)) > max {
+			return nil, errf(http.StatusRequestEntityTooLarge, "M_TOO_LARGE", "body over %d bytes", max)
+		}
+		if err != nil {
+			return b, nil
+		}
+	}
+}
+
+func parseInt(s string) (int64, bool) {
+	var n int64
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}

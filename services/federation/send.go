@@ -1,0 +1,155 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"hearth/services/matrix/cjson"
+	"hearth/services/matrix/pdu"
+	"hearth/services/roomserver"
+	"hearth/services/storage"
+)
+
+// The spec's limits on one transaction.
+const (
+	maxTxnPDUs = 50
+	maxTxnEDUs = 100
+)
+
+// transaction is the body of PUT /send/{txnId}.
+type transaction struct {
+	Origin         string            `json:"origin"`
+	OriginServerTS int64             `json:"origin_server_ts"`
+	PDUs           []json.RawMessage `json:"pdus"`
+	EDUs           []json.RawMessage `json:"edus"`
+}
+
+// pduResult is one entry of the answer's "pdus" map.
+type pduResult struct {
+	Error string `json:"error,omitempty"`
+}
+
+func keyInboundTxn(origin, txnID string) []byte {
+	return storage.Key(storage.PrefixFedInboundTxn, []byte(origin), []byte{0}, []byte(txnID))
+}
+
+// parseTransaction decodes and checks a transaction body.
+func parseTransaction(body []byte) (transaction, error) {
+	var t transaction
+	if _, err := cjson.Decode(body); err != nil && !errors.Is(err, cjson.ErrBadJSON) {
+		return t, errf(http.StatusBadRequest, "M_NOT_JSON", "the body is not JSON")
+	}
+	if err := json.Unmarshal(body, &t); err != nil {
+		return t, errBadJSON("bad transaction: %v", err)
+	}
+	if len(t.PDUs) > maxTxnPDUs || len(t.EDUs) > maxTxnEDUs {
+		return t, errBadJSON("a transaction holds at most %d PDUs and %d EDUs", maxTxnPDUs, maxTxnEDUs)
+	}
+	return t, nil
+}
+
+func (s *Server) handleSend(w http.ResponseWriter, r *request) error {
+	txnID := r.PathValue("txnId")
+	if txnID == "" || len(txnID) > 255 {
+		return errInvalidParam("bad transaction ID")
+	}
+	t, err := parseTransaction(r.body)
+	if err != nil {
+		return err
+	}
+	if t.Origin != r.origin {
+		return errForbidden("the transaction's origin is not the server that signed the request")
+	}
+	// One transaction at a time per origin, so a retry waits for the
+	// first attempt and then gets its stored answer.
+	mu := s.originLock(r.origin)
+	mu.Lock()
+	defer mu.Unlock()
+	key := keyInboundTxn(r.origin, txnID)
+	if prev, err := s.o.DB.Get(key); err == nil {
+		writeRaw(w, http.StatusOK, prev)
+		return nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	results := s.processPDUs(r.Context(), r.origin, t.PDUs)
+	s.processEDUs(r.Context(), r.origin, t.EDUs)
+	resp, err := json.Marshal(map[string]any{"pdus": results})
+	if err != nil {
+		return err
+	}
+	if err := s.o.DB.Update(func(txn *badger.Txn) error { return txn.Set(key, resp) }); err != nil {
+		return err
+	}
+	writeRaw(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) originLock(origin string) *sync.Mutex {
+	s.txnMu.Lock()
+	defer s.txnMu.Unlock()
+	mu, ok := s.originMu[origin]
+	if !ok {
+		if len(s.originMu) > maxBuckets {
+			s.originMu = map[string]*sync.Mutex{} // old locks are only held by running requests
+		}
+		mu = &sync.Mutex{}
+		s.originMu[origin] = mu
+	}
+	return mu
+}
+
+// processPDUs runs each PDU through verification and the room server.
+// PDUs that cannot even be identified (no room we know, unparseable) are
+// dropped; the others get an entry, with an error when not accepted.
+func (s *Server) processPDUs(ctx context.Context, origin string, raws []json.RawMessage) map[string]pduResult {
+	results := map[string]pduResult{}
+	for _, raw := range raws {
+		if len(raw) > MaxPDUBytes {
+			s.log.Info("dropping an oversized PDU", "origin", origin, "bytes", len(raw))
+			continue
+		}
+		obj, err := cjson.DecodeObject(raw)
+		if err != nil {
+			s.log.Info("dropping a PDU that is not canonical JSON", "origin", origin, "err", err)
+			continue
+		}
+		roomID, _ := obj.Get("room_id").Str()
+		ver, err := s.o.Rooms.Version(ctx, roomID)
+		if err != nil {
+			s.log.Debug("dropping a PDU of a room we are not in", "origin", origin, "room", roomID)
+			continue
+		}
+		ev, err := pdu.Parse(ver, raw)
+		if err != nil {
+			s.log.Info("dropping a malformed PDU", "origin", origin, "room", roomID, "err", err)
+			continue
+		}
+		id := ev.ID()
+		if err := s.checkACL(ctx, roomID, origin); err != nil {
+			results[id] = pduResult{Error: "denied by the room's server ACL"}
+			continue
+		}
+		ev, err = s.verifyPDU(ctx, ver, raw)
+		if err != nil {
+			results[id] = pduResult{Error: "signature check failed: " + err.Error()}
+			continue
+		}
+		got, err := s.o.Rooms.Receive(ctx, ev, s.fetcherFor(origin, ver))
+		switch {
+		case err != nil:
+			s.log.Info("PDU not processed", "origin", origin, "event", id, "err", err)
+			results[id] = pduResult{Error: err.Error()}
+		case got.Outcome == roomserver.Rejected:
+			results[id] = pduResult{Error: "rejected: " + got.Reason}
+		default:
+			results[id] = pduResult{}
+		}
+	}
+	return results
+}
