@@ -56,8 +56,8 @@ type Options struct {
 	// KeyValidity is how long our published keys are valid; 0 means the
 	// keys package's default.
 	KeyValidity time.Duration
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Now         func() time.Time
+	Logger      *slog.Logger
 	// MaxBodyBytes bounds a request body; 0 means 8 MiB (50 PDUs and 100
 	// EDUs of 64 KiB fit in less).
 	MaxBodyBytes int64

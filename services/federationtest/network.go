@@ -37,10 +37,10 @@ func NewNetwork(t testing.TB) *Network {
 
 // Node is one homeserver of the network.
 type Node struct {
-	Name    string
-	net     *Network
-	dataDir string
-	fedPort int
+	Name              string
+	net               *Network
+	dataDir           string
+	fedPort           int
 	certFile, keyFile string
 
 	mu     sync.Mutex

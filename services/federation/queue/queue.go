@@ -53,6 +53,7 @@ type destination struct {
 	woken bool // Wake was called while running
 
 	nextSeq     uint64   // the next entry's sequence number
+	head        uint64   // no entry below it is left
 	uncommitted []uint64 // sequence numbers handed out, not yet committed (ascending)
 	reserved    int      // len(uncommitted), counted against the bound
 	count       int      // durable entries in the store

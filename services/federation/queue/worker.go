@@ -19,8 +19,9 @@ type prepared struct {
 	body []byte
 	seqs []uint64 // durable entries found and covered
 	pdus int
-	edus int // durable EDUs among seqs
-	vols int // in-memory EDUs carried
+	edus int    // durable EDUs among seqs
+	vols int    // in-memory EDUs carried
+	next uint64 // the destination's head once delivered; 0 if unknown
 }
 
 // drain sends d's transactions one after the other until d has nothing
@@ -32,7 +33,7 @@ func (q *Queue) drain(d *destination) {
 		}
 		q.mu.Lock()
 		d.dirty = false
-		limit := d.visibleLimit()
+		limit, head := d.visibleLimit(), d.head
 		rec := d.rec
 		var vol []volatileEDU
 		if rec.Pending == nil && rec.Failures == 0 {
@@ -43,7 +44,7 @@ func (q *Queue) drain(d *destination) {
 		q.mu.Unlock()
 
 		fresh := rec.Pending == nil
-		p, rec, err := q.prepare(d.name, rec, limit, vol)
+		p, rec, err := q.prepare(d.name, rec, head, limit, vol)
 		if err != nil {
 			q.log.Error("federation queue: cannot build transaction", "destination", d.name, "err", err)
 			q.retryLater(d, 0)
@@ -88,7 +89,7 @@ func (q *Queue) liveVolatileLocked(d *destination) []volatileEDU {
 // one from the oldest entries below limit and the in-memory EDUs vol, and
 // records it as pending before returning it. It returns nil when there is
 // nothing to send, with rec updated if a stale pending record was cleared.
-func (q *Queue) prepare(dest string, rec record, limit uint64, vol []volatileEDU) (*prepared, record, error) {
+func (q *Queue) prepare(dest string, rec record, head, limit uint64, vol []volatileEDU) (*prepared, record, error) {
 	var p *prepared
 	out := rec
 	err := q.db.Update(func(txn *badger.Txn) error {
@@ -104,7 +105,7 @@ func (q *Queue) prepare(dest string, rec record, limit uint64, vol []volatileEDU
 			out.Pending = nil
 			return putRecord(txn, dest, out)
 		}
-		pdus, edus, seqs, err := q.pick(txn, dest, limit)
+		pdus, edus, seqs, next, err := q.pick(txn, dest, head, limit)
 		if err != nil {
 			return err
 		}
@@ -138,6 +139,7 @@ func (q *Queue) prepare(dest string, rec record, limit uint64, vol []volatileEDU
 			pdus: len(pdus),
 			edus: len(edus),
 			vols: len(volBodies),
+			next: next,
 		}
 		return putRecord(txn, dest, out)
 	})
@@ -147,40 +149,56 @@ func (q *Queue) prepare(dest string, rec record, limit uint64, vol []volatileEDU
 	return p, out, nil
 }
 
-// pick reads the oldest entries of dest below limit: PDUs in order until
-// MaxPDUsPerTxn, EDUs in order until MaxEDUsPerTxn, within maxTxnBytes and
-// looking at no more than maxScanPerTxn entries. seqs lists them all in
-// ascending order.
-func (q *Queue) pick(txn *badger.Txn, dest string, limit uint64) (pdus, edus [][]byte, seqs []uint64, err error) {
+// pick reads the oldest entries of dest from head up to limit: PDUs in
+// order until MaxPDUsPerTxn, EDUs in order until MaxEDUsPerTxn, within
+// maxTxnBytes and looking at no more than maxScanPerTxn entries. seqs lists
+// them all in ascending order; next is the first entry it left behind, the
+// head once they are delivered. Starting from head rather than from the
+// prefix skips the tombstones of delivered entries, which Badger would
+// otherwise walk through on every pick.
+func (q *Queue) pick(txn *badger.Txn, dest string, head, limit uint64) (pdus, edus [][]byte, seqs []uint64, next uint64, err error) {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: entryPrefix(dest), PrefetchValues: false})
 	defer it.Close()
 	size, scanned := 0, 0
 	pduDone, eduDone := false, false
-	for it.Rewind(); it.Valid() && !(pduDone && eduDone) && scanned < maxScanPerTxn; it.Next() {
-		scanned++
+	next, nextSet := head, false
+	leave := func(seq uint64) {
+		if !nextSet {
+			next, nextSet = seq, true
+		}
+	}
+	for it.Seek(entryKey(dest, head)); it.Valid(); it.Next() {
 		item := it.Item()
 		_, seq, ok := parseEntryKey(item.Key())
-		if !ok || seq >= limit {
+		if !ok {
+			continue
+		}
+		if seq >= limit || scanned == maxScanPerTxn || (pduDone && eduDone) {
+			leave(seq)
 			break
 		}
+		scanned++
 		kind := item.UserMeta()
 		switch {
 		case kind == kindPDU && !pduDone:
 			if len(pdus) == q.o.MaxPDUsPerTxn || (len(seqs) > 0 && size+int(item.ValueSize()) > maxTxnBytes) {
 				pduDone = true // later PDUs must not overtake this one
+				leave(seq)
 				continue
 			}
 		case kind == kindEDU && !eduDone:
 			if len(edus) == q.o.MaxEDUsPerTxn || (len(seqs) > 0 && size+int(item.ValueSize()) > maxTxnBytes) {
 				eduDone = true
+				leave(seq)
 				continue
 			}
 		default:
+			leave(seq)
 			continue
 		}
 		v, err := item.ValueCopy(nil)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, 0, err
 		}
 		size += len(v)
 		seqs = append(seqs, seq)
@@ -189,8 +207,11 @@ func (q *Queue) pick(txn *badger.Txn, dest string, limit uint64) (pdus, edus [][
 		} else {
 			edus = append(edus, v)
 		}
+		if !nextSet {
+			next = seq + 1
+		}
 	}
-	return pdus, edus, seqs, nil
+	return pdus, edus, seqs, next, nil
 }
 
 // rebuild reads back the entries of a pending transaction and builds the
@@ -279,6 +300,7 @@ func (q *Queue) finish(d *destination, p *prepared, refused bool) bool {
 	defer q.mu.Unlock()
 	d.rec = rec
 	d.woken = false
+	d.head = max(d.head, p.next)
 	d.count -= len(p.seqs)
 	d.edus -= p.edus
 	if refused {
