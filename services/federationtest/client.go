@@ -188,3 +188,26 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(25 * time.Millisecond)
 	}
 }
+
+// Sync runs one /sync (since may be "") with a short timeout and returns
+// the body.
+func (u *User) Sync(since string, timeoutMS int) map[string]any {
+	u.t.Helper()
+	path := "/_matrix/client/v3/sync?timeout=" + strconv.Itoa(timeoutMS)
+	if since != "" {
+		path += "&since=" + url.QueryEscape(since)
+	}
+	return u.Must("GET", path, nil)
+}
+
+// MembershipIn is the user's membership in a room as the user's own server
+// sees it in the room state ("" when none).
+func (u *User) MembershipIn(roomID, user string) string {
+	u.t.Helper()
+	st, b := u.Call("GET", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/state/m.room.member/"+url.PathEscape(user), nil)
+	if st != 200 {
+		return ""
+	}
+	m, _ := b["membership"].(string)
+	return m
+}

@@ -28,17 +28,20 @@ type Network struct {
 
 	mu    sync.Mutex
 	nodes map[string]*Node
+	links map[[2]string]*link // (from, to) → the link from's traffic to to takes
 }
 
 // NewNetwork makes an empty network with its own CA and DNS.
 func NewNetwork(t testing.TB) *Network {
-	return &Network{t: t, CA: transporttest.NewCA(t), DNS: &transporttest.FakeResolver{}, dir: t.TempDir(), nodes: map[string]*Node{}}
+	return &Network{t: t, CA: transporttest.NewCA(t), DNS: &transporttest.FakeResolver{}, dir: t.TempDir(),
+		nodes: map[string]*Node{}, links: map[[2]string]*link{}}
 }
 
 // Node is one homeserver of the network.
 type Node struct {
 	Name              string
 	net               *Network
+	dns               *transporttest.FakeResolver // the links towards the other nodes
 	dataDir           string
 	fedPort           int
 	certFile, keyFile string
@@ -70,10 +73,11 @@ func (n *Network) Add(name string) *Node {
 	}
 	cert := n.CA.Issue(t, name)
 	certFile, keyFile := transporttest.WriteCert(t, dir, "fed", cert)
-	nd := &Node{Name: name, net: n, dataDir: filepath.Join(dir, "data"), fedPort: port, certFile: certFile, keyFile: keyFile,
+	nd := &Node{Name: name, net: n, dns: &transporttest.FakeResolver{}, dataDir: filepath.Join(dir, "data"), fedPort: port, certFile: certFile, keyFile: keyFile,
 		client: &http.Client{Timeout: 60 * time.Second}}
 	n.mu.Lock()
 	n.nodes[name] = nd
+	n.connect(nd)
 	n.mu.Unlock()
 	nd.Start()
 	t.Cleanup(nd.Stop)
@@ -114,7 +118,7 @@ func (nd *Node) Start() {
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})).With("server", nd.Name)
 	hs, err := homeserver.Open(context.Background(), nd.Config(), homeserver.Options{
 		Logger: log, Argon2: &cheap, Version: "test",
-		Federation: homeserver.FederationOptions{DNS: nd.net.DNS, Resolver: nd.net.DNS, Roots: nd.net.CA.Pool()},
+		Federation: homeserver.FederationOptions{DNS: layered{nd.dns, nd.net.DNS}, Resolver: layered{nd.dns, nd.net.DNS}, Roots: nd.net.CA.Pool()},
 	})
 	if err != nil {
 		t.Fatalf("%s: %v", nd.Name, err)
