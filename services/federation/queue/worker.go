@@ -173,7 +173,11 @@ func (q *Queue) pick(txn *badger.Txn, dest string, head, limit uint64) (pdus, ed
 		if !ok {
 			continue
 		}
-		if seq >= limit || scanned == maxScanPerTxn || (pduDone && eduDone) {
+		if seq >= limit {
+			leave(limit) // entries below limit may still commit
+			break
+		}
+		if scanned == maxScanPerTxn || (pduDone && eduDone) {
 			leave(seq)
 			break
 		}
