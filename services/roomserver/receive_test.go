@@ -2,6 +2,7 @@ package roomserver_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"testing"
@@ -442,5 +443,40 @@ func TestStatePersistsAcrossRestart(t *testing.T) {
 	rooms, _ := rs2.RoomsOf(ctx, "@bob:b.test")
 	if rooms[roomID] != "join" {
 		t.Fatalf("bob's rooms after restart: %v", rooms)
+	}
+}
+
+func TestRestrictedJoinAuthorisedByResident(t *testing.T) {
+	a, b, lobby, alice, bob := twoServerRoom(t, "12")
+	ctx := context.Background()
+	restricted := cjson.ObjectOf(cjson.M("join_rule", cjson.StrOf("restricted")), cjson.M("allow",
+		cjson.ArrayOf(cjson.ObjectOf(cjson.M("type", cjson.StrOf("m.room_membership")), cjson.M("room_id", cjson.StrOf(lobby))))))
+	inner, err := a.rs.CreateRoom(ctx, roomserver.CreateRequest{Creator: alice, Version: "12",
+		InitialState: []roomserver.Event{{Type: "m.room.join_rules", StateKey: sk(""), Content: restricted}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, tmpl, err := a.rs.MembershipTemplate(ctx, inner, bob, "join")
+	if err != nil {
+		t.Fatalf("make_join for a lobby member: %v", err)
+	}
+	if via, _ := tmpl.Get("content").Get("join_authorised_via_users_server").Str(); via != alice {
+		t.Fatalf("authorising user: %q", via)
+	}
+	join, err := b.rs.EventFromTemplate(ver, tmpl, bob, "join", cjson.Value{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the resident's signature the join fails the auth rules.
+	signed, err := a.rs.CoSign(join)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.rs.Receive(ctx, signed, nil); err != nil || got.Outcome != roomserver.Accepted {
+		t.Fatalf("restricted join: %+v %v", got, err)
+	}
+	// Someone who is in no allowed room is refused a template.
+	if _, _, err := a.rs.MembershipTemplate(ctx, inner, "@eve:b.test", "join"); !errors.Is(err, roomserver.ErrForbidden) {
+		t.Fatalf("make_join for an outsider: %v", err)
 	}
 }

@@ -35,16 +35,18 @@ func (s *Server) MembershipTemplate(ctx context.Context, roomID, userID, members
 	if err != nil {
 		return nil, cjson.Value{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	content := cjson.ObjectOf(cjson.M("membership", cjson.StrOf(membership)))
 	if membership == "join" {
-		if via, err := s.restrictedAuthoriser(r, userID); err != nil {
+		// Decided on a snapshot of the state, without holding the room's
+		// lock while other rooms are looked at.
+		if via, err := s.restrictedAuthoriser(r, r.currentView().events, userID); err != nil {
 			return nil, cjson.Value{}, err
 		} else if via != "" {
 			content = content.With("join_authorised_via_users_server", cjson.StrOf(via))
 		}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	sk := userID
 	ev, err := s.build(r, Event{Type: "m.room.member", StateKey: &sk, Sender: userID, Content: content}, r.state, r.extremities, r.depth)
 	if err != nil {
@@ -59,8 +61,8 @@ func (s *Server) MembershipTemplate(ctx context.Context, roomID, userID, members
 // restrictedAuthoriser picks the local user that authorises a restricted
 // join, or "" when the join needs none (public room, or the user is
 // already invited or joined).
-func (s *Server) restrictedAuthoriser(r *room, userID string) (string, error) {
-	jr := r.state.Get("m.room.join_rules", "")
+func (s *Server) restrictedAuthoriser(r *room, state pdu.StateMap, userID string) (string, error) {
+	jr := state.Get("m.room.join_rules", "")
 	if jr == nil || !r.ver.Restricted {
 		return "", nil
 	}
@@ -68,14 +70,17 @@ func (s *Server) restrictedAuthoriser(r *room, userID string) (string, error) {
 	if rule != "restricted" && rule != "knock_restricted" {
 		return "", nil
 	}
-	if m := r.state.Get("m.room.member", userID); m != nil && (m.Membership() == "join" || m.Membership() == "invite") {
+	if m := state.Get("m.room.member", userID); m != nil && (m.Membership() == "join" || m.Membership() == "invite") {
 		return "", nil
 	}
-	levels, err := power.FromState(r.ver, r.state)
+	if !s.meetsAllow(r, jr, userID) {
+		return "", fmt.Errorf("%w: %s is not a member of a room the join rules allow", ErrForbidden, userID)
+	}
+	levels, err := power.FromState(r.ver, state)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrUnableToAuthorise, err)
 	}
-	for k, m := range r.state {
+	for k, m := range state {
 		if k.Type == "m.room.member" && m.Membership() == "join" && pdu.Domain(k.StateKey) == s.opts.ServerName &&
 			levels.User(k.StateKey) >= levels.Invite {
 			return k.StateKey, nil
@@ -130,4 +135,28 @@ func (s *Server) CoSign(ev *pdu.Event) (*pdu.Event, error) {
 		return nil, err
 	}
 	return pdu.FromObject(ev.Version(), obj)
+}
+
+// meetsAllow reports whether the user is joined to one of the rooms a
+// restricted join rule allows, as far as this server knows (rooms it is
+// not in cannot vouch for anyone).
+func (s *Server) meetsAllow(r *room, joinRules *pdu.Event, userID string) bool {
+	for _, cond := range joinRules.Content().Get("allow").Items() {
+		if t, _ := cond.Get("type").Str(); t != "m.room_membership" {
+			continue
+		}
+		allowed, _ := cond.Get("room_id").Str()
+		if allowed == "" || allowed == r.id {
+			continue
+		}
+		other, err := s.room(allowed)
+		if err != nil {
+			continue
+		}
+		m := other.currentView().events.Get("m.room.member", userID)
+		if m != nil && m.Membership() == "join" {
+			return true
+		}
+	}
+	return false
 }
