@@ -66,8 +66,10 @@ type receiver struct {
 	got    chan string
 }
 
-func newReceiver(t *testing.T) (*receiver, *httptest.Server) {
-	rc := &receiver{t: t, byID: map[string][]byte{}, got: make(chan string, 1000)}
+// newReceiver starts a receiver; answer, if not nil, may answer request
+// number n itself (and return true) instead of the usual 200.
+func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request) bool) (*receiver, *httptest.Server) {
+	rc := &receiver{t: t, byID: map[string][]byte{}, got: make(chan string, 1000), answer: answer}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /_matrix/federation/v1/send/{txnID}", rc.serve)
 	srv := httptest.NewServer(mux)
@@ -124,15 +126,14 @@ func (rc *receiver) requests() []call {
 }
 
 func TestOverHTTP(t *testing.T) {
-	rc, srv := newReceiver(t)
-	rc.answer = func(n int, w http.ResponseWriter, r *http.Request) bool {
+	rc, srv := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
 		if n > 0 {
 			return false
 		}
 		w.WriteHeader(http.StatusTooManyRequests)
 		io.WriteString(w, `{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1000}`)
 		return true
-	}
+	})
 	db := tempDB(t)
 	clk := newFakeClock()
 	q := newQueue(t, db, httpSender{srv.URL, srv.Client()}, clk, nil)

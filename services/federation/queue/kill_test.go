@@ -21,14 +21,13 @@ func TestKill9BetweenSendAndAck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
-	rc, srv := newReceiver(t)
-	rc.answer = func(n int, w http.ResponseWriter, r *http.Request) bool {
+	rc, srv := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
 		if n > 0 {
 			return false
 		}
 		<-r.Context().Done() // the sender dies waiting
 		return true
-	}
+	})
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Child$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envChildDir+"="+dir, envChildURL+"="+srv.URL)

@@ -242,7 +242,8 @@ func (q *Queue) wakeLocked(d *destination) {
 }
 
 // Pending is the number of entries queued for destination: the durable
-// ones in the store plus the in-memory EDUs.
+// ones in the store plus the in-memory EDUs (waiting, or carried by the
+// pending transaction).
 func (q *Queue) Pending(destination string) (int, error) {
 	n := 0
 	err := q.db.View(func(txn *badger.Txn) error {
@@ -259,6 +260,9 @@ func (q *Queue) Pending(destination string) (int, error) {
 	q.mu.Lock()
 	if d := q.dests[destination]; d != nil {
 		n += len(d.volatile)
+		if d.rec.Pending != nil {
+			n += len(d.rec.Pending.Volatile)
+		}
 	}
 	q.mu.Unlock()
 	return n, nil
