@@ -83,10 +83,17 @@ func (s *Server) handleSend(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.o.DB.Update(func(txn *badger.Txn) error { return txn.Set(key, resp) }); err != nil {
-		return err
-	}
+	// The answer goes out before the deduplication record is stored: the
+	// events themselves are already durable, and a retry that finds no
+	// record (after a crash) only finds them known. A retry waits for the
+	// record through the origin's lock.
 	writeRaw(w, http.StatusOK, resp)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	if err := s.o.DB.Update(func(txn *badger.Txn) error { return txn.Set(key, resp) }); err != nil {
+		s.log.Error("storing a transaction's answer failed", "origin", r.origin, "txn", txnID, "err", err)
+	}
 	return nil
 }
 
