@@ -226,7 +226,7 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	chunk := make([]cjson.Value, 0, limit)
 	senders := map[string]bool{}
 	cursor, end := from, uint64(0)
-	exhausted, scanned := false, 0
+	exhausted, scanned, backfilled := false, 0, false
 walk:
 	for len(chunk) < limit && scanned < maxMessagesScan {
 		want := min(limit-len(chunk)+16, 200)
@@ -250,6 +250,20 @@ walk:
 			}
 		}
 		if len(page) < want {
+			if dir == roomserver.Backward && a.opts.Federation != nil && !hasTo {
+				if backfilled {
+					break // the next page asks for more history
+				}
+				// The start of what this server holds: ask the room's
+				// other servers for older history, once per request.
+				backfilled = true
+				if n, err := a.opts.Federation.Backfill(r.Context(), roomID, limit-len(chunk)); err == nil && n > 0 {
+					if len(page) == 0 && scanned == 0 {
+						cursor = from
+					}
+					continue
+				}
+			}
 			exhausted = true
 			break
 		}

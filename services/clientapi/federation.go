@@ -19,6 +19,8 @@ type Federation interface {
 	Invite(ctx context.Context, roomID, sender, invitee string, content cjson.Value) (*pdu.Event, error)
 	Typing(ctx context.Context, roomID, userID string, typing bool)
 	Receipt(ctx context.Context, roomID, userID, eventID, threadID string)
+	// Backfill fetches history from before the earliest event held.
+	Backfill(ctx context.Context, roomID string, limit int) (int, error)
 }
 
 // remoteErr maps what a federated operation failed with to a Matrix

@@ -207,3 +207,39 @@ func (s *Server) Invite(ctx context.Context, roomID, sender, invitee string, con
 	}
 	return signed, nil
 }
+
+// Backfill fetches up to limit events of a room's history from before the
+// earliest event this server holds, from a server in the room, and adds
+// them to the start of the timeline. It returns how many were added (0
+// when the room's beginning is already here).
+func (s *Server) Backfill(ctx context.Context, roomID string, limit int) (int, error) {
+	start, complete, err := s.o.Rooms.TimelineStart(ctx, roomID)
+	if err != nil || complete {
+		return 0, err
+	}
+	ver, err := s.o.Rooms.Version(ctx, roomID)
+	if err != nil {
+		return 0, err
+	}
+	servers, err := s.o.Rooms.ServersInRoom(ctx, roomID)
+	if err != nil {
+		return 0, err
+	}
+	limit = min(max(limit, 1), maxBackfill)
+	var lastErr error = ErrNoServer
+	for _, server := range without(servers, s.o.ServerName) {
+		var resp struct {
+			PDUs []json.RawMessage `json:"pdus"`
+		}
+		path := "/_matrix/federation/v1/backfill/" + url.PathEscape(roomID) + "?v=" + url.QueryEscape(start) + "&limit=" + fmt.Sprint(limit)
+		if err := s.o.Client.Do(ctx, server, "GET", path, nil, &resp); err != nil {
+			lastErr = err
+			continue
+		}
+		if len(resp.PDUs) > limit+1 {
+			resp.PDUs = resp.PDUs[:limit+1]
+		}
+		return s.o.Rooms.InsertHistory(ctx, roomID, s.verifyPDUs(ctx, ver, resp.PDUs, roomID))
+	}
+	return 0, lastErr
+}

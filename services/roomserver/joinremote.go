@@ -9,6 +9,10 @@ import (
 	"hearth/services/matrix/pdu"
 )
 
+// historyRoom is how many backfilled events fit before a joined room's
+// join event in its timeline.
+const historyRoom = 1 << 20
+
 // maxStateChangesPerCommit bounds the current-state writes of one
 // transaction when a join imports a large room.
 const maxStateChangesPerCommit = 1000
@@ -52,6 +56,11 @@ func (s *Server) JoinRemote(ctx context.Context, join *pdu.Event, state, authCha
 	}
 	if err := s.installState(r, view); err != nil {
 		return Received{}, err
+	}
+	if !rejoin {
+		// Leave positions below the join for history backfilled later
+		// (history.go): the timeline orders events by position.
+		s.pub.skip(s.seq, historyRoom)
 	}
 	return s.receiveLocked(ctx, r, join, nil, receiveOpts{given: view, rejoin: rejoin})
 }

@@ -55,6 +55,7 @@ const (
 	flagSoftFailed = 1 << 1
 	flagOutlier    = 1 << 2
 	flagRedacted   = 1 << 3
+	flagHistory    = 1 << 4 // a backfilled event placed in the timeline
 )
 
 type record struct {

@@ -1,6 +1,7 @@
 package roomserver
 
 import (
+	"slices"
 	"sync"
 
 	"hearth/services/matrix/pdu"
@@ -32,16 +33,38 @@ func (p *publisher) finish(seq *sequence, pos uint64, roomID string, ev *pdu.Eve
 		p.pending[pos] = Notification{Position: pos, RoomID: roomID, Event: ev}
 	}
 	mark, _ := seq.finish(pos)
-	for q := p.notified + 1; q <= mark; q++ {
-		n, ok := p.pending[q]
-		if !ok {
-			continue
+	p.release(mark)
+}
+
+// release sends the pending notifications up to mark, in position order.
+// The caller holds mu.
+func (p *publisher) release(mark uint64) {
+	var ready []uint64
+	for q := range p.pending {
+		if q <= mark {
+			ready = append(ready, q)
 		}
+	}
+	slices.Sort(ready)
+	for _, q := range ready {
+		n := p.pending[q]
 		delete(p.pending, q)
 		if p.notify != nil {
 			p.notify(n) // under mu: listeners see positions in order
 		}
 	}
+	if mark > p.notified {
+		p.notified = mark
+	}
+}
+
+// skip reserves n empty positions (see sequence.skip).
+func (p *publisher) skip(seq *sequence, n uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seq.skip(n)
+	mark := seq.watermark()
+	p.release(mark)
 	if mark > p.notified {
 		p.notified = mark
 	}

@@ -135,7 +135,7 @@ func (s *Server) Timeline(ctx context.Context, roomID string, from uint64, dir D
 	var out []Sent
 	err = s.db.View(func(txn *badger.Txn) error {
 		prefix := keyTimelinePrefix(r.nid)
-		opts := badger.IteratorOptions{Prefix: prefix, Reverse: dir == Backward}
+		opts := badger.IteratorOptions{Prefix: prefix, Reverse: dir == Backward, PrefetchValues: true}
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		switch {
@@ -147,21 +147,32 @@ func (s *Server) Timeline(ctx context.Context, roomID string, from uint64, dir D
 			it.Seek(keyTimeline(r.nid, from-1))
 		}
 		for ; it.Valid() && len(out) < limit; it.Next() {
-			nid, ok := nidOf(it.Item().Key()[len(prefix):])
+			order, ok := nidOf(it.Item().Key()[len(prefix):])
 			if !ok {
 				continue
 			}
-			if nid > mark {
+			if order > mark {
 				if dir == Forward {
 					break
 				}
 				continue
 			}
+			// The key orders the timeline; an entry with a value is
+			// backfilled history, whose value is the event's NID.
+			nid := order
+			if err := it.Item().Value(func(b []byte) error {
+				if n, ok := nidOf(b); ok {
+					nid = n
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
 			ev, _, err := s.loadEventTxn(txn, nid, r.ver)
 			if err != nil {
 				return err
 			}
-			out = append(out, Sent{Event: ev, Position: nid})
+			out = append(out, Sent{Event: ev, Position: order})
 		}
 		return nil
 	})
