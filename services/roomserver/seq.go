@@ -8,9 +8,9 @@ import "sync"
 // position 4 cannot be skipped by a reader that has already seen 5.
 type sequence struct {
 	mu      sync.Mutex
-	next    uint64          // next position to hand out
-	mark    uint64          // watermark
-	done    map[uint64]bool // finished positions above mark
+	next    uint64            // next position to hand out
+	mark    uint64            // watermark
+	done    map[uint64]bool   // finished positions above mark
 	skipped map[uint64]uint64 // first → last of ranges reserved and left empty
 }
 
