@@ -30,7 +30,7 @@ type outbound struct {
 	done   chan struct{}
 }
 
-const maxPendingNotifications = 10_000
+const maxPendingNotifications = 100_000
 
 var keyOutboundCursor = storage.Key(storage.PrefixFedMeta, []byte("outbound_cursor"))
 
@@ -107,7 +107,7 @@ func (o *outbound) run(ctx context.Context) {
 		if len(batch) > 0 && !replay {
 			for _, n := range batch {
 				if n.Position > o.cursor {
-					o.send(ctx, n.Event)
+					o.sendTo(ctx, n.Event, n.Servers)
 					o.cursor = n.Position
 				}
 			}
@@ -146,15 +146,21 @@ func (o *outbound) replay(ctx context.Context) error {
 	}
 }
 
-// send queues one event for the servers that must get it: those with
-// joined members, and the server of a member event's target (an invite,
-// kick or ban of its user).
+// send queues one event (replayed after a restart or an overflow) for the
+// servers in its room now: the servers at the time are not known any more.
 func (o *outbound) send(ctx context.Context, ev *pdu.Event) {
 	dests, err := o.s.o.Rooms.ServersInRoom(ctx, ev.RoomID())
 	if err != nil {
 		o.s.log.Error("outbound: servers in room", "room", ev.RoomID(), "err", err)
 		return
 	}
+	o.sendTo(ctx, ev, dests)
+}
+
+// sendTo queues ev for servers (those in the room when it was committed)
+// and a member event's target server.
+func (o *outbound) sendTo(ctx context.Context, ev *pdu.Event, servers []string) {
+	dests := append([]string(nil), servers...)
 	if sk, ok := ev.StateKey(); ok && ev.Type() == "m.room.member" {
 		if d := pdu.Domain(sk); d != "" {
 			dests = append(dests, d)

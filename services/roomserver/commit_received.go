@@ -149,7 +149,11 @@ func (s *Server) commitReceived(r *room, ev *pdu.Event, before *stateView, outco
 	}
 	r.state, r.stateNIDs, r.stateSnap = events, next.nids, next.snap
 	r.extremities, r.depth, r.unpublished, r.stub = extremities, depth, false, false
-	s.pub.finish(s.seq, nid, r.id, ev)
+	var servers []string
+	if pdu.Domain(ev.Sender()) == s.opts.ServerName {
+		servers = r.joinedServers()
+	}
+	s.pub.finishWith(s.seq, nid, r.id, ev, servers)
 	return Received{Outcome: Accepted, Position: nid}, nil
 }
 

@@ -27,10 +27,15 @@ func newPublisher(notify func(Notification), last uint64) *publisher {
 // the position stays empty) and sends every notification the new watermark
 // releases.
 func (p *publisher) finish(seq *sequence, pos uint64, roomID string, ev *pdu.Event) {
+	p.finishWith(seq, pos, roomID, ev, nil)
+}
+
+// finishWith is finish for a local event, with the room's servers.
+func (p *publisher) finishWith(seq *sequence, pos uint64, roomID string, ev *pdu.Event, servers []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ev != nil {
-		p.pending[pos] = Notification{Position: pos, RoomID: roomID, Event: ev}
+		p.pending[pos] = Notification{Position: pos, RoomID: roomID, Event: ev, Servers: servers}
 	}
 	mark, _ := seq.finish(pos)
 	p.release(mark)

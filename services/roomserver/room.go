@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -24,6 +25,11 @@ type room struct {
 	stateSnap   uint64       // the snapshot holding the current state
 	extremities []string     // forward extremities (event IDs)
 	depth       int64        // greatest depth in the room
+
+	// servers caches the servers with joined members for the state in
+	// snapshot serversSnap.
+	servers     []string
+	serversSnap uint64
 
 	// unpublished: the room is being imported by a join and is not in the
 	// room index yet; the join's commit adds it.
@@ -219,4 +225,25 @@ func (s *Server) allocRoomNID(txn *badger.Txn) (uint64, error) {
 	s.nextRoom++
 	s.mu.Unlock()
 	return n, txn.Set(keyLastRoomNID, u64(n))
+}
+
+// joinedServers lists the servers with joined members in the current
+// state, recomputed only when the state changed. The caller holds r.mu.
+func (r *room) joinedServers() []string {
+	if r.servers != nil && r.serversSnap == r.stateSnap && r.stateSnap != 0 {
+		return r.servers
+	}
+	set := map[string]bool{}
+	for k, ev := range r.state {
+		if k.Type == "m.room.member" && ev.Membership() == "join" {
+			set[pdu.Domain(k.StateKey)] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for d := range set {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	r.servers, r.serversSnap = out, r.stateSnap
+	return out
 }

@@ -170,9 +170,10 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 	r.stateNIDs = nids
 	r.state, r.extremities, r.depth, r.stateSnap = state, extremities, depth, snap
 	sent := make([]Sent, len(out))
+	servers := r.joinedServers()
 	for i, b := range out {
 		sent[i] = Sent{Event: b.ev, Position: b.nid}
-		s.pub.finish(s.seq, b.nid, r.id, b.ev)
+		s.pub.finishWith(s.seq, b.nid, r.id, b.ev, servers)
 	}
 	return sent, nil
 }

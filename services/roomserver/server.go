@@ -39,6 +39,10 @@ type Notification struct {
 	Position uint64
 	RoomID   string
 	Event    *pdu.Event
+	// Servers are the servers with joined members in the room right after
+	// the event, for events of local users (federation sends them there);
+	// nil for other events.
+	Servers []string
 }
 
 // Server is the room server.
