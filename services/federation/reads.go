@@ -91,6 +91,9 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *request) error {
 	if err != nil || len(got) == 0 {
 		return errNotFound("unknown event")
 	}
+	if got, err = s.o.Rooms.ForServer(ctx, ev.RoomID(), r.origin, got); err != nil {
+		return mapRoomErr(err)
+	}
 	s.writeTxnLike(w, got)
 	return nil
 }
@@ -133,6 +136,9 @@ func (s *Server) handleBackfill(w http.ResponseWriter, r *request) error {
 		return errInvalidParam("v (1–20 event IDs) and a positive limit are required")
 	}
 	evs, err := s.o.Rooms.Backfill(ctx, roomID, from, min(limit, maxBackfill))
+	if err == nil {
+		evs, err = s.o.Rooms.ForServer(ctx, roomID, r.origin, evs)
+	}
 	if err != nil {
 		return mapRoomErr(err)
 	}
@@ -162,6 +168,9 @@ func (s *Server) handleMissingEvents(w http.ResponseWriter, r *request) error {
 		return errInvalidParam("too many events named")
 	}
 	evs, err := s.o.Rooms.MissingEvents(ctx, roomID, body.Earliest, body.Latest, min(body.Limit, maxBackfill), body.MinDepth)
+	if err == nil {
+		evs, err = s.o.Rooms.ForServer(ctx, roomID, r.origin, evs)
+	}
 	if err != nil {
 		return mapRoomErr(err)
 	}

@@ -10,7 +10,8 @@ import (
 	"hearth/services/matrix/pdu"
 )
 
-// EventByID returns a stored event and its position.
+// EventByID returns a stored event and its position. Rejected and
+// soft-failed events are not found: clients never see them.
 func (s *Server) EventByID(ctx context.Context, eventID string) (*pdu.Event, uint64, error) {
 	var ev *pdu.Event
 	var nid uint64
@@ -32,7 +33,11 @@ func (s *Server) EventByID(ctx context.Context, eventID string) (*pdu.Event, uin
 		if !ok {
 			return ErrNotFound
 		}
-		ev, _, err = s.loadEventTxn(txn, nid, nil)
+		var rec record
+		ev, rec, err = s.loadEventTxn(txn, nid, nil)
+		if err == nil && rec.flags&(flagRejected|flagSoftFailed) != 0 {
+			return ErrNotFound
+		}
 		return err
 	})
 	return ev, nid, err

@@ -116,7 +116,13 @@ func (s *Server) receiveLocked(ctx context.Context, r *room, ev *pdu.Event, f Fe
 		return Received{}, err
 	}
 	if reason := checkOwnAuth(ev, have, s.createEventOf(r, nil, have)); reason != "" {
-		return s.commitReceived(r, ev, nil, Rejected, reason, o)
+		// The state before it is still recorded when it can be worked
+		// out: events built on a rejected event need it.
+		before := o.given
+		if before == nil {
+			before, _ = s.stateBeforeReceived(ctx, r, ev, f, o.fillGaps)
+		}
+		return s.commitReceived(r, ev, before, Rejected, reason, o)
 	}
 
 	// Step 5: the state before the event.

@@ -129,7 +129,10 @@ func (h *HTTPS) CloseIdleConnections() {
 // dial on Hearth's behalf, past the guard.
 func (h *HTTPS) baseTransport() *http.Transport {
 	return &http.Transport{
-		ForceAttemptHTTP2:      true,
+		ForceAttemptHTTP2: true,
+		// Pings find a dead pooled connection (a cut link) within about
+		// 30 s, so the next attempt dials afresh instead of waiting on it.
+		HTTP2:                  &http.HTTP2Config{SendPingTimeout: 15 * time.Second, PingTimeout: 15 * time.Second},
 		IdleConnTimeout:        h.idle,
 		ResponseHeaderTimeout:  h.header,
 		MaxResponseHeaderBytes: maxResponseHeaderBytes,
