@@ -104,7 +104,13 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 		if ev.IsState() {
 			state[ev.Key()] = ev
 		}
-		extremities, depth = []string{ev.ID()}, ev.Depth()
+		// An event names at most MaxPrevEvents extremities; the others
+		// stay extremities for the next one.
+		var rest []string
+		if len(extremities) > pdu.MaxPrevEvents {
+			rest = extremities[pdu.MaxPrevEvents:]
+		}
+		extremities, depth = append([]string{ev.ID()}, rest...), max(depth, ev.Depth())
 		out = append(out, built{ev: ev})
 	}
 	for i := range out {
