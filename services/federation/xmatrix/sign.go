@@ -1,6 +1,7 @@
 package xmatrix
 
 import (
+	"errors"
 	"fmt"
 
 	"hearth/services/matrix/cjson"
@@ -32,6 +33,14 @@ func SigningJSON(method, uri, origin, destination string, content []byte) ([]byt
 	}
 	if len(content) > 0 {
 		v, err := cjson.Decode(content)
+		if errors.Is(err, cjson.ErrBadJSON) {
+			// Numbers canonical JSON refuses (floats in client data): sign
+			// and verify over their literal text (lenient.go).
+			lc, lerr := lenientCanonical(content)
+			if lerr == nil {
+				v, err = cjson.RawJSON(lc)
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadContent, err)
 		}

@@ -32,15 +32,30 @@ func TestSigningJSON(t *testing.T) {
 }
 
 func TestSigningJSONBadContent(t *testing.T) {
-	for _, body := range []string{`{"a":1.5}`, `{"a":1,"a":2}`, `not json`, `{"a":`} {
+	for _, body := range []string{`{"a":1,"a":2}`, `{"a":1.5,"a":2}`, `not json`, `{"a":`, `{"a":1} x`} {
 		_, err := xmatrix.SigningJSON("PUT", "/x", "o", "d", []byte(body))
 		if !errors.Is(err, xmatrix.ErrBadContent) {
 			t.Errorf("%s: err = %v, want ErrBadContent", body, err)
 		}
 	}
-	_, err := xmatrix.SigningJSON("PUT", "/x", "o", "d", []byte(`{"a":1.5}`))
+	_, err := xmatrix.SigningJSON("PUT", "/x", "o", "d", []byte(`{"a":1,"a":2}`))
 	if !errors.Is(err, cjson.ErrBadJSON) {
-		t.Errorf("float body: err = %v, want it to wrap cjson.ErrBadJSON", err)
+		t.Errorf("duplicate keys: err = %v, want it to wrap cjson.ErrBadJSON", err)
+	}
+}
+
+// Client data in request bodies (to-device messages) may hold floats,
+// which canonical JSON refuses; other servers sign them with the number
+// text they send, so the signed object keeps the literal, in canonical
+// key order.
+func TestSigningJSONKeepsNumberLiterals(t *testing.T) {
+	got, err := xmatrix.SigningJSON("PUT", "/x", "o", "d", []byte(`{"z": [1.5, 1e+20, 100.0], "a": {"y": -0.25, "b": "\u00e9<"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"content":{"a":{"b":"é<","y":-0.25},"z":[1.5,1e+20,100.0]},"destination":"d","method":"PUT","origin":"o","uri":"/x"}`
+	if string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
 
