@@ -156,3 +156,21 @@ func parseInt(s string) (int64, bool) {
 	}
 	return n, true
 }
+
+// handleUserDevices answers GET /user/devices/{userId}. End-to-end
+// encryption is not served yet, so no device has keys: the list is empty,
+// which tells other servers there is nothing to encrypt for.
+func (s *Server) handleUserDevices(w http.ResponseWriter, r *request) error {
+	user := r.PathValue("userId")
+	if pdu.Domain(user) != s.o.ServerName {
+		return errNotFound("not a user of this server")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user_id": user, "stream_id": 0, "devices": []any{}})
+	return nil
+}
+
+// handleKeysQuery answers POST /user/keys/query: no device keys yet.
+func (s *Server) handleKeysQuery(w http.ResponseWriter, r *request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"device_keys": map[string]any{}})
+	return nil
+}

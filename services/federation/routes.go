@@ -29,6 +29,8 @@ func (s *Server) routes() {
 
 	rt.handle("GET "+f+"/v1/query/directory", s.authed(s.handleQueryDirectory))
 	rt.handle("GET "+f+"/v1/query/profile", s.authed(s.handleQueryProfile))
+	rt.handle("GET "+f+"/v1/user/devices/{userId}", s.authed(s.handleUserDevices))
+	rt.handle("POST "+f+"/v1/user/keys/query", s.authed(s.handleKeysQuery))
 	rt.handle("GET "+f+"/v1/publicRooms", s.authed(s.handlePublicRooms))
 	rt.handle("POST "+f+"/v1/publicRooms", s.authed(s.handlePublicRooms))
 }
