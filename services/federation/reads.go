@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"hearth/services/matrix/pdu"
+	"hearth/services/roomserver"
 )
 
 // History and state reads. A server may read a room only while one of its
@@ -175,5 +176,34 @@ func (s *Server) handleMissingEvents(w http.ResponseWriter, r *request) error {
 		return mapRoomErr(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": rawPDUs(evs)})
+	return nil
+}
+
+// handleTimestampToEvent answers GET /timestamp_to_event: the event
+// closest to a time in the given direction.
+func (s *Server) handleTimestampToEvent(w http.ResponseWriter, r *request) error {
+	ctx := r.Context()
+	roomID := r.PathValue("roomId")
+	if err := s.mayRead(ctx, roomID, r.origin); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	ts, ok := parseInt(q.Get("ts"))
+	if !ok {
+		return errInvalidParam("ts must be a timestamp in milliseconds")
+	}
+	dir := roomserver.Forward
+	switch q.Get("dir") {
+	case "f":
+	case "b":
+		dir = roomserver.Backward
+	default:
+		return errInvalidParam("dir must be f or b")
+	}
+	ev, err := s.o.Rooms.EventNearTimestamp(ctx, roomID, ts, dir)
+	if err != nil {
+		return mapRoomErr(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"event_id": ev.ID(), "origin_server_ts": ev.OriginServerTS()})
 	return nil
 }

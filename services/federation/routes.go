@@ -26,6 +26,7 @@ func (s *Server) routes() {
 	rt.handle("GET "+f+"/v1/event_auth/{roomId}/{eventId}", s.authed(s.handleEventAuth))
 	rt.handle("GET "+f+"/v1/backfill/{roomId}", s.authed(s.handleBackfill))
 	rt.handle("POST "+f+"/v1/get_missing_events/{roomId}", s.authed(s.handleMissingEvents))
+	rt.handle("GET "+f+"/v1/timestamp_to_event/{roomId}", s.authed(s.handleTimestampToEvent))
 
 	rt.handle("GET "+f+"/v1/query/directory", s.authed(s.handleQueryDirectory))
 	rt.handle("GET "+f+"/v1/query/profile", s.authed(s.handleQueryProfile))
