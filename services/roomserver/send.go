@@ -84,9 +84,14 @@ type built struct {
 // against the room's current state, and commits them all in one synced
 // transaction. The caller holds r.mu. Either every event commits or none.
 func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnKey *TxnKey) ([]Sent, error) {
-	state := make(pdu.StateMap, len(r.state)+len(events))
-	for k, v := range r.state {
-		state[k] = v
+	// The room's state map is shared with readers (views): it is copied
+	// only when the batch changes state, so a message in a room of
+	// thousands of members costs no copy.
+	state, copied := r.state, false
+	writable := func() {
+		if !copied {
+			state, copied = copyState(r.state), true
+		}
 	}
 	extremities, depth := r.extremities, r.depth
 	var out []built
@@ -102,6 +107,7 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 			return nil, err
 		}
 		if ev.IsState() {
+			writable()
 			state[ev.Key()] = ev
 		}
 		// An event names at most MaxPrevEvents extremities; the others
@@ -161,6 +167,7 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 	}
 	for _, red := range redactedState {
 		if cur := state[red.Key()]; cur != nil && cur.ID() == red.ID() {
+			writable()
 			state[red.Key()] = red // a redacted state event still counts as state
 		}
 	}
