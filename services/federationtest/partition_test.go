@@ -40,6 +40,10 @@ func TestPartitionConflictsConverge(t *testing.T) {
 		return true
 	})
 
+	// Each user's client follows the room through /sync across the
+	// partition and the heal.
+	views := []*ClientView{alice.Follow(roomID), bob.Follow(roomID), carol.Follow(roomID)}
+
 	// Partition: hs1 alone | hs2 with hs3.
 	n.Partition([]*Node{hs1}, []*Node{hs2, hs3})
 	var sent []string
@@ -92,6 +96,18 @@ func TestPartitionConflictsConverge(t *testing.T) {
 					}
 					return false
 				})
+			}
+		}
+	}
+	// What each client followed through /sync is the servers' state, for
+	// the keys fought over (the timelines show losing events too; a
+	// state reset must be signalled).
+	for _, v := range views {
+		v.CatchUp()
+		st, _ := v.u.State(roomID)
+		for _, k := range []string{"m.room.topic|", "m.room.power_levels|", "m.room.member|" + mallory.ID} {
+			if v.State[k] != st[k] {
+				t.Errorf("%s's client has %s = %s, the server %s", v.u.ID, k, v.State[k], st[k])
 			}
 		}
 	}

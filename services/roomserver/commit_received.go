@@ -67,6 +67,20 @@ func (s *Server) commitReceived(r *room, ev *pdu.Event, before *stateView, outco
 		}
 	}
 
+	// A state reset: resolution moved current state that the event itself
+	// did not set. Sync shows such rooms afresh (StateResetAt).
+	resetPos := r.resetPos
+	if outcome == Accepted {
+		if ev.IsState() && next.nids[ev.Key()] != nid {
+			resetPos = nid // the timeline shows a state event that lost
+		}
+		for _, c := range diffSnapshots(cur.nids, next.nids) {
+			if c.key != ev.Key() || c.nid != nid {
+				resetPos = nid
+				break
+			}
+		}
+	}
 	var redactedState *pdu.Event
 	err := s.db.Update(func(txn *badger.Txn) error {
 		redactedState = nil
@@ -130,7 +144,7 @@ func (s *Server) commitReceived(r *room, ev *pdu.Event, before *stateView, outco
 				return err
 			}
 		}
-		return txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth, next.snap))
+		return txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth, next.snap, resetPos))
 	})
 	if err != nil {
 		s.pub.finish(s.seq, nid, r.id, nil)
@@ -148,7 +162,7 @@ func (s *Server) commitReceived(r *room, ev *pdu.Event, before *stateView, outco
 		}
 	}
 	r.state, r.stateNIDs, r.stateSnap = events, next.nids, next.snap
-	r.extremities, r.depth, r.unpublished, r.stub = extremities, depth, false, false
+	r.extremities, r.depth, r.unpublished, r.stub, r.resetPos = extremities, depth, false, false, resetPos
 	var servers []string
 	if pdu.Domain(ev.Sender()) == s.opts.ServerName {
 		servers = r.joinedServers()

@@ -115,7 +115,7 @@ func (s *Server) installState(r *room, view *stateView) error {
 				return err
 			}
 			if last && !r.unpublished {
-				return txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth, snap))
+				return txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth, snap, r.resetPos))
 			}
 			return nil
 		})

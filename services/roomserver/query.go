@@ -183,3 +183,17 @@ func (s *Server) Timeline(ctx context.Context, roomID string, from uint64, dir D
 	})
 	return out, err
 }
+
+// StateResetAt is the position of the last event after which state
+// resolution changed current state the event did not set itself (0 when
+// never): a client that synced before it cannot follow the state from the
+// timeline and must be shown the room's state afresh.
+func (s *Server) StateResetAt(ctx context.Context, roomID string) uint64 {
+	r, err := s.room(roomID)
+	if err != nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.resetPos
+}

@@ -26,6 +26,9 @@ type room struct {
 	extremities []string     // forward extremities (event IDs)
 	depth       int64        // greatest depth in the room
 
+	// resetPos: see head.ResetPos.
+	resetPos uint64
+
 	// servers caches the servers with joined members for the state in
 	// snapshot serversSnap.
 	servers     []string
@@ -50,12 +53,17 @@ type head struct {
 	Depth       int64    `json:"depth"`
 	StateSnap   uint64   `json:"state_snap,omitempty"`
 	Stub        bool     `json:"stub,omitempty"` // see stub.go
+	// ResetPos is the position of the last event after which state
+	// resolution changed more of the current state than that event set.
+	ResetPos uint64 `json:"reset_pos,omitempty"`
 }
 
-func (r *room) headBytes() []byte { return headBytes(r.id, r.ver, r.extremities, r.depth, r.stateSnap) }
+func (r *room) headBytes() []byte {
+	return headBytes(r.id, r.ver, r.extremities, r.depth, r.stateSnap, r.resetPos)
+}
 
-func headBytes(roomID string, ver *pdu.RoomVersion, extremities []string, depth int64, snap uint64) []byte {
-	b, _ := json.Marshal(head{RoomID: roomID, Version: ver.ID, Extremities: extremities, Depth: depth, StateSnap: snap})
+func headBytes(roomID string, ver *pdu.RoomVersion, extremities []string, depth int64, snap, resetPos uint64) []byte {
+	b, _ := json.Marshal(head{RoomID: roomID, Version: ver.ID, Extremities: extremities, Depth: depth, StateSnap: snap, ResetPos: resetPos})
 	return b
 }
 
@@ -107,7 +115,7 @@ func (s *Server) loadRoom(roomID string) (*room, error) {
 		if !ok {
 			return fmt.Errorf("%w: %s", ErrUnsupportedVersion, h.Version)
 		}
-		r.ver, r.extremities, r.depth, r.stateSnap, r.stub = ver, h.Extremities, h.Depth, h.StateSnap, h.Stub
+		r.ver, r.extremities, r.depth, r.stateSnap, r.stub, r.resetPos = ver, h.Extremities, h.Depth, h.StateSnap, h.Stub, h.ResetPos
 		// Current state.
 		prefix := keyCurrentStatePrefix(r.nid)
 		sit := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: prefix})

@@ -151,7 +151,7 @@ func (s *Server) appendLocked(ctx context.Context, r *room, events []Event, txnK
 				}
 			}
 		}
-		if err := txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth, snap)); err != nil {
+		if err := txn.Set(keyRoomHead(r.nid), headBytes(r.id, r.ver, extremities, depth, snap, r.resetPos)); err != nil {
 			return err
 		}
 		if txnKey != nil {

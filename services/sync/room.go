@@ -64,6 +64,12 @@ func (b *build) room(roomID string, data []cjson.Value) error {
 				return b.joined(roomID, pos, 0, true, data)
 			}
 		}
+		if reset := b.s.rs.StateResetAt(b.ctx, roomID); reset > b.since.Events && reset <= b.upTo {
+			// State resolution changed the room's state in a way its
+			// timeline does not show: start the timeline after that
+			// point, marked limited, with the state afresh.
+			return b.joinedAfresh(roomID, pos, reset, data)
+		}
 		return b.joined(roomID, pos, b.since.Events, b.req.FullState, data)
 	case "invite":
 		if changed || b.req.FullState {
@@ -491,6 +497,17 @@ func membershipMoved(w window) bool {
 // full state (full) or the gap's delta. joinPos is the position of the
 // user's join event.
 func (b *build) joined(roomID string, joinPos, lo uint64, full bool, data []cjson.Value) error {
+	return b.joinedWindow(roomID, joinPos, lo, full, false, data)
+}
+
+// joinedAfresh is joined for a room whose state was reset by state
+// resolution at position reset: the timeline starts after it and is
+// limited, and the state is sent in full.
+func (b *build) joinedAfresh(roomID string, joinPos, reset uint64, data []cjson.Value) error {
+	return b.joinedWindow(roomID, joinPos, reset, true, true, data)
+}
+
+func (b *build) joinedWindow(roomID string, joinPos, lo uint64, full, forceLimited bool, data []cjson.Value) error {
 	tf := &b.f.Room.Timeline
 	limit := b.limit
 	if !tf.MatchRoom(roomID) {
@@ -499,6 +516,9 @@ func (b *build) joined(roomID string, joinPos, lo uint64, full bool, data []cjso
 	w, err := b.scan(roomID, lo, b.upTo, tf, limit, !full)
 	if err != nil {
 		return err
+	}
+	if forceLimited {
+		w.limited, w.any = true, true
 	}
 	roomData := b.roomData(roomID, data)
 	eph := b.roomEphemeral(roomID, full)
