@@ -4,7 +4,7 @@ FUZZTIME  ?= 20s
 BIN       := bin/hearth
 PKGS      := ./...
 
-.PHONY: all build run test unit vet fmt-check fuzz bench clean
+.PHONY: all build run test unit vet fmt-check fuzz bench bench-quick gobench clean
 
 all: build
 
@@ -33,8 +33,20 @@ fmt-check:
 fuzz:
 	bash .ci/fuzz.sh $(FUZZTIME)
 
-# bench: the Go benchmarks of the protocol core (issue 5 adds the load suite).
+# bench: the load suite (services/bench) against a Hearth it builds and
+# starts: a table on stdout, a JSON file in bench-results/, data sets kept
+# in bench-results/data for the next run. BENCHFLAGS adds flags, e.g.
+# BENCHFLAGS='-url http://host:8008 -shared-secret S' (see README).
+BENCHFLAGS ?=
 bench:
+	$(GO) run ./appliance/hearthbench $(BENCHFLAGS)
+
+# bench-quick: the reduced suite (about a minute).
+bench-quick:
+	$(GO) run ./appliance/hearthbench -quick $(BENCHFLAGS)
+
+# gobench: the Go micro-benchmarks of the services.
+gobench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./services/...
 
 clean:
