@@ -37,8 +37,11 @@ type FederationOptions struct {
 // only called when federation.listen is set.
 func (s *Server) openFederation(key signing.Key, o Options) error {
 	cfg, log := s.cfg, s.log
+	// Without extra CAs the roots stay nil: TLS then loads the system
+	// roots on the first outbound connection, not at start (they cost
+	// megabytes of memory on a box that may never dial out).
 	roots := o.Federation.Roots
-	if roots == nil {
+	if roots == nil && len(cfg.Federation.ExtraCAFiles) > 0 {
 		var err error
 		if roots, err = transport.CertPool(cfg.Federation.ExtraCAFiles); err != nil {
 			return err
