@@ -113,9 +113,16 @@ func (s *Server) originLock(origin string) *sync.Mutex {
 
 // processPDUs runs each PDU through verification and the room server.
 // PDUs that cannot even be identified (no room we know, unparseable) are
-// dropped; the others get an entry, with an error when not accepted.
+// dropped; the others get an entry, with an error when not accepted. Runs
+// of events that extend a room's timeline one after another commit
+// together (roomserver.ReceiveChain); the others go one by one.
 func (s *Server) processPDUs(ctx context.Context, origin string, raws []json.RawMessage) map[string]pduResult {
 	results := map[string]pduResult{}
+	type item struct {
+		ev  *pdu.Event
+		ver *pdu.RoomVersion
+	}
+	var verified []item
 	for _, raw := range raws {
 		if len(raw) > MaxPDUBytes {
 			s.log.Info("dropping an oversized PDU", "origin", origin, "bytes", len(raw))
@@ -147,7 +154,9 @@ func (s *Server) processPDUs(ctx context.Context, origin string, raws []json.Raw
 			results[id] = pduResult{Error: "signature check failed: " + err.Error()}
 			continue
 		}
-		got, err := s.o.Rooms.Receive(ctx, ev, s.fetcherFor(origin, ver))
+		verified = append(verified, item{ev, ver})
+	}
+	record := func(id string, got roomserver.Received, err error) {
 		switch {
 		case err != nil:
 			s.log.Info("PDU not processed", "origin", origin, "event", id, "err", err)
@@ -156,6 +165,32 @@ func (s *Server) processPDUs(ctx context.Context, origin string, raws []json.Raw
 			results[id] = pduResult{Error: "rejected: " + got.Reason}
 		default:
 			results[id] = pduResult{}
+		}
+	}
+	for i := 0; i < len(verified); {
+		j := i + 1
+		for j < len(verified) && verified[j].ev.RoomID() == verified[i].ev.RoomID() {
+			j++
+		}
+		run := make([]*pdu.Event, 0, j-i)
+		for _, it := range verified[i:j] {
+			run = append(run, it.ev)
+		}
+		got, err := s.o.Rooms.ReceiveChain(ctx, run)
+		if err != nil {
+			s.log.Info("receiving a run of PDUs failed", "origin", origin, "err", err)
+			got = nil
+		}
+		for k, g := range got {
+			record(run[k].ID(), g, nil)
+		}
+		i += len(got)
+		if i < j {
+			// The next event needs the full pipeline.
+			ev := verified[i].ev
+			g, err := s.o.Rooms.Receive(ctx, ev, s.fetcherFor(origin, verified[i].ver))
+			record(ev.ID(), g, err)
+			i++
 		}
 	}
 	return results

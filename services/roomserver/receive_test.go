@@ -480,3 +480,73 @@ func TestRestrictedJoinAuthorisedByResident(t *testing.T) {
 		t.Fatalf("make_join for an outsider: %v", err)
 	}
 }
+
+func TestReceiveChainCommitsARunTogether(t *testing.T) {
+	a, b, roomID, alice, _ := twoServerRoom(t, "12")
+	ctx := context.Background()
+	var run []*pdu.Event
+	for i := 0; i < 20; i++ {
+		run = append(run, send(t, a, roomID, alice, fmt.Sprint("m", i)))
+		if i == 10 {
+			run = append(run, setState(t, a, roomID, alice, "m.room.topic", cjson.ObjectOf(cjson.M("topic", cjson.StrOf("mid-run")))))
+		}
+	}
+	// The first event again, and a gap after the run: the chain takes the
+	// run (the duplicate with its first outcome) and stops at the gap.
+	for i := 0; i < 3; i++ {
+		send(t, a, roomID, alice, "unseen")
+	}
+	gapped := send(t, a, roomID, alice, "after a gap")
+	deliver(t, b, a, run[0])
+	got, err := b.rs.ReceiveChain(ctx, append(append([]*pdu.Event(nil), run...), gapped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(run) {
+		t.Fatalf("took %d events, want %d", len(got), len(run))
+	}
+	for i, g := range got {
+		if g.Outcome != roomserver.Accepted {
+			t.Fatalf("event %d: %+v", i, g)
+		}
+	}
+	// The state before each event of the run is recorded.
+	st, err := b.rs.StateBefore(ctx, roomID, run[len(run)-1].ID())
+	if err != nil || st.Get("m.room.topic", "") == nil || st.Get("m.room.topic", "").ID() != run[11].ID() {
+		t.Fatalf("state before the last event: %v", err)
+	}
+	// The gapped event takes the full path and fills the gap.
+	if r := deliver(t, b, a, gapped); r.Outcome != roomserver.Accepted {
+		t.Fatalf("%+v", r)
+	}
+	sameState(t, a, b, roomID)
+	ta, tb := timelineIDs(t, a, roomID), timelineIDs(t, b, roomID)
+	if ta[len(ta)-1] != tb[len(tb)-1] || len(tb) != 1+len(run)+4 {
+		t.Fatalf("b's timeline: %d events", len(tb))
+	}
+}
+
+func TestReceiveChainStopsAtAForgedEvent(t *testing.T) {
+	a, b, roomID, alice, bob := twoServerRoom(t, "12")
+	ctx := context.Background()
+	m1 := send(t, a, roomID, alice, "fine")
+	st, _ := a.rs.CurrentState(ctx, roomID)
+	seed := make([]byte, 32)
+	copy(seed, "b.test")
+	key, _ := signing.KeyFromSeed("ed25519:k", seed)
+	forged, err := st.Get("m.room.create", "").Version().Build(pdu.Proto{Type: "m.room.power_levels", StateKey: sk(""), Sender: bob,
+		RoomID: roomID, Content: cjson.ObjectOf(cjson.M("users", cjson.ObjectOf(cjson.M(bob, cjson.IntOf(100))))),
+		PrevEvents: []string{m1.ID()}, AuthEvents: []string{st.Get("m.room.power_levels", "").ID(), st.Get("m.room.member", bob).ID()},
+		Depth: m1.Depth() + 1, OriginServerTS: 1}, "b.test", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.rs.ReceiveChain(ctx, []*pdu.Event{forged})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("the chain took a forged event: %v %v", got, err)
+	}
+	_ = b
+	if r := deliver(t, a, b, forged); r.Outcome != roomserver.Rejected {
+		t.Fatalf("full path: %+v", r)
+	}
+}
