@@ -37,20 +37,22 @@ type FederationOptions struct {
 // only called when federation.listen is set.
 func (s *Server) openFederation(key signing.Key, o Options) error {
 	cfg, log := s.cfg, s.log
-	// Without extra CAs the roots stay nil: TLS then loads the system
-	// roots on the first outbound connection, not at start (they cost
-	// megabytes of memory on a box that may never dial out).
-	roots := o.Federation.Roots
-	if roots == nil && len(cfg.Federation.ExtraCAFiles) > 0 {
-		var err error
-		if roots, err = transport.CertPool(cfg.Federation.ExtraCAFiles); err != nil {
+	// The roots (system roots plus extra CAs) load on the first outbound
+	// connection, not at start: they cost megabytes of memory on a box
+	// that may never dial out. The CA files are checked now, so a bad one
+	// still stops the server at start.
+	var loader func() (*x509.CertPool, error)
+	if o.Federation.Roots == nil && len(cfg.Federation.ExtraCAFiles) > 0 {
+		if err := transport.CheckCAFiles(cfg.Federation.ExtraCAFiles); err != nil {
 			return err
 		}
+		files := cfg.Federation.ExtraCAFiles
+		loader = func() (*x509.CertPool, error) { return transport.CertPool(files) }
 	}
 	dialer := transport.NewDialer(transport.DialerOptions{
 		AllowPrivate: cfg.Federation.AllowPrivateNetworks, Resolver: o.Federation.Resolver, Logger: log,
 	})
-	https := transport.NewHTTPS(transport.HTTPSOptions{Dialer: dialer, Roots: roots})
+	https := transport.NewHTTPS(transport.HTTPSOptions{Dialer: dialer, Roots: o.Federation.Roots, RootsLoader: loader})
 	disc := discovery.New(discovery.Options{HTTP: https.Client(10 * time.Second), DNS: o.Federation.DNS, Now: o.Now, Logger: log})
 	signer := keys.FromSigningKey(key)
 	client := federation.NewClient(federation.ClientOptions{

@@ -64,3 +64,16 @@ func addPEMFile(pool *x509.CertPool, name string) error {
 	}
 	return nil
 }
+
+// CheckCAFiles checks extra CA files the way CertPool reads them, without
+// loading the system roots: for a start-up check when the pool itself is
+// built on first use.
+func CheckCAFiles(extraCAFiles []string) error {
+	pool := x509.NewCertPool()
+	for _, name := range extraCAFiles {
+		if err := addPEMFile(pool, name); err != nil {
+			return fmt.Errorf("transport: CA file %q: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,11 @@ type HTTPSOptions struct {
 	Dialer *Dialer
 	// Roots verifies server certificates; nil means the system roots.
 	Roots *x509.CertPool
+	// RootsLoader, when Roots is nil, builds the roots on the first
+	// connection instead of at start (parsing the system roots costs
+	// megabytes a box that never dials out should not spend). A loader
+	// error fails every connection with that error.
+	RootsLoader func() (*x509.CertPool, error)
 	// InsecureSkipVerify turns certificate checks off. Never in
 	// production; tests should use a test CA (transporttest) instead.
 	InsecureSkipVerify bool
@@ -50,7 +56,7 @@ const (
 // for concurrent use.
 type HTTPS struct {
 	dialer   *Dialer
-	roots    *x509.CertPool
+	roots    func() (*x509.CertPool, error)
 	insecure bool
 	idle     time.Duration
 	header   time.Duration
@@ -66,11 +72,14 @@ var _ RoundTripper = (*HTTPS)(nil)
 func NewHTTPS(o HTTPSOptions) *HTTPS {
 	h := &HTTPS{
 		dialer:   o.Dialer,
-		roots:    o.Roots,
+		roots:    func() (*x509.CertPool, error) { return o.Roots, nil },
 		insecure: o.InsecureSkipVerify,
 		idle:     o.IdleConnTimeout,
 		header:   o.ResponseHeaderTimeout,
 		maxBody:  o.MaxResponseBytes,
+	}
+	if o.Roots == nil && o.RootsLoader != nil {
+		h.roots = sync.OnceValues(o.RootsLoader)
 	}
 	if h.dialer == nil {
 		h.dialer = NewDialer(DialerOptions{})
@@ -91,8 +100,13 @@ func NewHTTPS(o HTTPSOptions) *HTTPS {
 	h.routes = newTransportPool(maxRoutes, h.routeTransport)
 	h.urls = h.baseTransport()
 	h.urls.DialContext = h.dialer.DialContext
-	h.urls.TLSClientConfig = h.tlsConfig("")
-	h.urls.TLSHandshakeTimeout = tlsHandshakeTimeout
+	h.urls.DialTLSContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		return h.handshake(ctx, addr, host)
+	}
 	return h
 }
 
@@ -156,31 +170,45 @@ func (h *HTTPS) dialTLS(ctx context.Context, route Route) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := h.dialer.DialContext(ctx, "tcp", route.Addr)
+	return h.handshake(ctx, route.Addr, name)
+}
+
+// handshake dials addr through the guarded dialer and runs TLS verifying
+// the certificate for name (an IP literal: no SNI, the IP is checked).
+func (h *HTTPS) handshake(ctx context.Context, addr, name string) (net.Conn, error) {
+	cfg, err := h.tlsConfig(name)
 	if err != nil {
 		return nil, err
 	}
-	tc := tls.Client(conn, h.tlsConfig(name))
+	conn, err := h.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		closeQuietly(conn)
-		return nil, fmt.Errorf("transport: TLS to %s for %q: %w", route.Addr, name, err)
+		return nil, fmt.Errorf("transport: TLS to %s for %q: %w", addr, name, err)
 	}
 	return tc, nil
 }
 
-// tlsConfig returns the client TLS config for a server name ("" lets the
-// http.Transport fill it in from the URL). crypto/tls sends no SNI for an
-// IP address and then verifies the certificate's IP SANs.
-func (h *HTTPS) tlsConfig(serverName string) *tls.Config {
+// tlsConfig returns the client TLS config for a server name. crypto/tls
+// sends no SNI for an IP address and then verifies the certificate's IP
+// SANs.
+func (h *HTTPS) tlsConfig(serverName string) (*tls.Config, error) {
+	roots, err := h.roots()
+	if err != nil {
+		return nil, fmt.Errorf("transport: loading the trusted roots: %w", err)
+	}
 	return &tls.Config{
 		ServerName:         serverName,
-		RootCAs:            h.roots,
+		RootCAs:            roots,
 		MinVersion:         tls.VersionTLS12,
 		NextProtos:         []string{"h2", "http/1.1"},
 		InsecureSkipVerify: h.insecure,
-	}
+	}, nil
 }
 
 // tlsName returns the name the certificate must be valid for.

@@ -177,3 +177,39 @@ func TestHTTPSPoolEviction(t *testing.T) {
 		t.Errorf("route a reconnected from %s, want its pooled connection %s", got[0], remoteOf["a"])
 	}
 }
+
+// The roots loader runs once, on the first connection, and a loader error
+// fails connections with it.
+func TestHTTPSRootsLoadedOnFirstUse(t *testing.T) {
+	ca := transporttest.NewCA(t)
+	srv := tlsServer(t, ca, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }), "hs.test")
+	calls := 0
+	h := NewHTTPS(HTTPSOptions{
+		Dialer:      NewDialer(DialerOptions{AllowPrivate: true}),
+		RootsLoader: func() (*x509.CertPool, error) { calls++; return ca.Pool(), nil },
+	})
+	if calls != 0 {
+		t.Fatal("roots loaded before any connection")
+	}
+	route := Route{Addr: srv.Listener.Addr().String(), TLSName: "hs.test", Host: "hs.test"}
+	for i := 0; i < 2; i++ {
+		req, _ := http.NewRequest("GET", "https://x/", nil)
+		resp, err := h.RoundTrip(route, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h.CloseIdleConnections()
+	}
+	if calls != 1 {
+		t.Fatalf("loader ran %d times", calls)
+	}
+	bad := NewHTTPS(HTTPSOptions{
+		Dialer:      NewDialer(DialerOptions{AllowPrivate: true}),
+		RootsLoader: func() (*x509.CertPool, error) { return nil, errors.New("no roots here") },
+	})
+	req, _ := http.NewRequest("GET", "https://x/", nil)
+	if _, err := bad.RoundTrip(route, req); err == nil || !strings.Contains(err.Error(), "no roots here") {
+		t.Fatalf("loader error: %v", err)
+	}
+}
