@@ -79,6 +79,28 @@ type Server struct {
 
 	limiter *limiter
 	out     *outbound
+
+	heardMu sync.Mutex
+	heard   time.Time // the last authenticated request from any server
+}
+
+// quietGap is how long no server may have reached us before the next
+// request is taken as our own link coming back.
+const quietGap = 30 * time.Second
+
+// linkHeard notes an authenticated request. After a quiet spell (a field
+// unit's link was down), every destination is retried at once: the others
+// are likely reachable again too, and their back-off may be long.
+func (s *Server) linkHeard() {
+	now := s.o.Now()
+	s.heardMu.Lock()
+	quiet := !s.heard.IsZero() && now.Sub(s.heard) > quietGap
+	s.heard = now
+	s.heardMu.Unlock()
+	if quiet {
+		s.log.Info("federation: heard from a server after a quiet spell; retrying every destination")
+		s.o.Queue.WakeAll()
+	}
 }
 
 // New builds the federation service.
@@ -140,6 +162,7 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *request) error) handler
 		// The origin is up: whatever we owe it can go now.
 		s.o.Queue.Wake(origin)
 		s.o.Keys.Wake(origin)
+		s.linkHeard()
 		return h(w, &request{Request: r, origin: origin, body: body})
 	}
 }
