@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -125,4 +126,20 @@ func freePort() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// hearthVersion is what `hearth version` prints, with the commit of the
+// working tree when the runner built the binary from a git checkout.
+func hearthVersion(bin string, built bool) string {
+	v := "unknown"
+	if out, err := exec.Command(bin, "version").Output(); err == nil {
+		v = strings.TrimSpace(string(out))
+	}
+	if !built {
+		return v
+	}
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		v += " @" + strings.TrimSpace(string(out))
+	}
+	return v
 }

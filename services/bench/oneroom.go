@@ -10,17 +10,17 @@ type roomData struct {
 
 // oneRoom creates (or reuses) part: n accounts in one room, the data set
 // of the latency scenario and of the federation room on server A.
-func (e *env) oneRoom(ctx context.Context, part string, n int) (*roomData, error) {
-	key := e.p.datasetKey(e.srv.URL)
+func (e *env) oneRoom(ctx context.Context, ds *datasets, part string, n int) (*roomData, error) {
+	key := e.p.datasetKey(ds.server)
 	var d roomData
-	if e.ds.load(ctx, part, key, &d) {
+	if ds.load(ctx, part, key, &d) {
 		return &d, nil
 	}
-	users, err := e.ds.register(ctx, part+": users", prefix(part[:1]), n)
+	users, err := ds.register(ctx, part+": users", prefix(part[:1]), n)
 	if err != nil {
 		return nil, err
 	}
-	rooms, err := e.ds.createRooms(ctx, part+": room", users[:1], 1)
+	rooms, err := ds.createRooms(ctx, part+": room", users[:1], 1)
 	if err != nil {
 		return nil, err
 	}
@@ -28,9 +28,9 @@ func (e *env) oneRoom(ctx context.Context, part string, n int) (*roomData, error
 	for _, u := range users[1:] {
 		ms = append(ms, membership{User: u, Room: rooms[0]})
 	}
-	if err := e.ds.join(ctx, part+": joins", ms); err != nil {
+	if err := ds.join(ctx, part+": joins", ms); err != nil {
 		return nil, err
 	}
 	d = roomData{Users: users, Room: rooms[0]}
-	return &d, e.ds.save(part, key, users[0], d)
+	return &d, ds.save(part, key, users[0], d)
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -55,7 +54,7 @@ type Options struct {
 }
 
 // ScenarioNames lists the scenarios in the order they run.
-var scenarioOrder = []string{"idle", "initial_sync", "latency", "throughput", "pagination", "accounts", "federation_join"}
+var scenarioOrder = []string{"idle", "accounts", "initial_sync", "latency", "throughput", "pagination", "federation_join"}
 
 // ScenarioNames returns the scenario names in run order.
 func ScenarioNames() []string { return slices.Clone(scenarioOrder) }
@@ -73,7 +72,9 @@ type env struct {
 	ca     *certAuthority // nil unless the runner started Hearth
 	bin    string         // hearth binary, when measuring Hearth
 	tmp    string
+	dir    string // Options.Dir or a temporary one
 	hearth bool
+	fed    *fedPrep // the federation room being made, Hearth only
 }
 
 func (e *env) want(name string) bool {
@@ -105,7 +106,7 @@ func Execute(ctx context.Context, opts Options) (*Run, error) {
 	if dir == "" {
 		dir = filepath.Join(tmp, "work")
 	}
-	e := &env{opts: opts, p: opts.Params, log: log, tmp: tmp}
+	e := &env{opts: opts, p: opts.Params, log: log, tmp: tmp, dir: dir}
 	e.run = &Run{Started: time.Now().UTC(), Machine: ReadMachine(), Params: opts.Params}
 	start := time.Now()
 
@@ -177,9 +178,7 @@ func Execute(ctx context.Context, opts Options) (*Run, error) {
 		e.srv, e.pid = srv, srv.Proc.Pid()
 		e.run.Server.Name = inst.ServerName
 		reg = SharedSecret{inst.SharedSecret}
-		if out, err := exec.Command(e.bin, "version").Output(); err == nil {
-			e.run.Server.Version = strings.TrimSpace(string(out))
-		}
+		e.run.Server.Version = hearthVersion(e.bin, opts.HearthBin == "")
 	}
 	e.c = NewClient(e.srv.URL)
 	e.run.Server.Label, e.run.Server.URL, e.run.Server.Command = e.srv.Label, e.srv.URL, e.srv.Command
@@ -192,11 +191,11 @@ func Execute(ctx context.Context, opts Options) (*Run, error) {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"accounts", e.accounts},
 		{"initial_sync", e.initialSync},
 		{"latency", e.latency},
 		{"throughput", e.throughput},
 		{"pagination", e.pagination},
-		{"accounts", e.accounts},
 		{"federation_join", e.federationJoin},
 	}
 	for _, s := range steps {
@@ -204,7 +203,12 @@ func Execute(ctx context.Context, opts Options) (*Run, error) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
+			e.waitFederation()
+			e.run.Seconds = time.Since(start).Seconds()
 			return e.run, err
+		}
+		if s.name == "initial_sync" && e.hearth && e.want("federation_join") {
+			e.prepareFederation(ctx)
 		}
 		log.Info("scenario", "name", s.name)
 		if err := s.fn(ctx); err != nil {
@@ -212,6 +216,7 @@ func Execute(ctx context.Context, opts Options) (*Run, error) {
 			e.run.Skip(s.name, "failed: "+err.Error())
 		}
 	}
+	e.waitFederation()
 	e.run.Seconds = time.Since(start).Seconds()
 	return e.run, nil
 }

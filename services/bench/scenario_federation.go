@@ -2,11 +2,50 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 )
+
+// fedPrep is the big room of the federation scenario being made on a
+// Hearth of its own (server A) while the initial-sync data set is made
+// on the server under test: the two overlap one server's commit waits
+// with the other's password hashing.
+type fedPrep struct {
+	done chan struct{}
+	data *roomData
+	err  error
+}
+
+// fedDir is where server A of the federation scenario keeps its data.
+func (e *env) fedDir() string { return filepath.Join(e.dir, "hearth-fed-a") }
+
+// prepareFederation starts making the big room on a Hearth of its own;
+// that Hearth stops when the room is ready and starts again for the join.
+func (e *env) prepareFederation(ctx context.Context) {
+	e.fed = &fedPrep{done: make(chan struct{})}
+	go func() {
+		defer close(e.fed.done)
+		srv, inst, err := startHearth(ctx, e.bin, e.fedDir(), e.ca)
+		if err != nil {
+			e.fed.err = fmt.Errorf("starting server A: %w", err)
+			return
+		}
+		defer srv.Proc.Stop(30 * time.Second)
+		ds := *e.ds
+		ds.server, ds.c, ds.reg = srv.URL, NewClient(srv.URL), SharedSecret{inst.SharedSecret}
+		e.fed.data, e.fed.err = e.oneRoom(ctx, &ds, "federation", max(e.p.FederationMembers, 1))
+	}()
+}
+
+// waitFederation waits until the big room is ready (if it is being made).
+func (e *env) waitFederation() {
+	if e.fed != nil {
+		<-e.fed.done
+	}
+}
 
 // serverOf is the server name part of a user ID.
 func serverOf(userID string) string {
@@ -14,16 +53,31 @@ func serverOf(userID string) string {
 	return s
 }
 
-// federationJoin: a user on server B joins the big room on A (the server
-// under test). Figures: the time of the join request, the time until B's
-// /sync shows the room, and B's peak RSS. With Hearth the runner starts a
-// fresh B; otherwise B is PeerURL.
+// federationJoin: a user on server B joins a room of FederationMembers
+// members on server A. Figures: the time of the join request, the time
+// until B's /sync shows the room, and B's peak RSS. With Hearth the
+// runner starts both (A with the room made by prepareFederation, B
+// fresh); otherwise A is the server under test and B is PeerURL.
 func (e *env) federationJoin(ctx context.Context) error {
 	var b *Client
 	var reg Registrar
+	var d *roomData
 	bpid := 0
 	switch {
 	case e.hearth:
+		if e.fed == nil {
+			e.prepareFederation(ctx)
+		}
+		e.waitFederation()
+		if e.fed.err != nil {
+			return fmt.Errorf("data set: %w", e.fed.err)
+		}
+		d = e.fed.data
+		a, _, err := startHearth(ctx, e.bin, e.fedDir(), e.ca)
+		if err != nil {
+			return fmt.Errorf("starting server A: %w", err)
+		}
+		defer a.Proc.Stop(30 * time.Second)
 		srv, inst, err := startHearth(ctx, e.bin, filepath.Join(e.tmp, "hearth-b"), e.ca)
 		if err != nil {
 			return fmt.Errorf("starting server B: %w", err)
@@ -38,15 +92,15 @@ func (e *env) federationJoin(ctx context.Context) error {
 		case e.opts.PeerRegToken != "":
 			reg = RegistrationToken{e.opts.PeerRegToken}
 		default:
-			return fmt.Errorf("server B needs a shared secret or registration token")
+			return errors.New("server B needs a shared secret or registration token")
+		}
+		var err error
+		if d, err = e.oneRoom(ctx, e.ds, "federation", max(e.p.FederationMembers, 1)); err != nil {
+			return fmt.Errorf("data set: %w", err)
 		}
 	default:
 		e.run.Skip("federation_join", "no server B (give -peer-url)")
 		return nil
-	}
-	d, err := e.oneRoom(ctx, "federation", max(e.p.FederationMembers, 1))
-	if err != nil {
-		return fmt.Errorf("data set: %w", err)
 	}
 	u, err := reg.Register(ctx, b, prefix("j")+"-0", benchPassword)
 	if err != nil {

@@ -90,6 +90,9 @@ func (e *env) initialSync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("data set: %w", err)
 	}
+	// The federation room is made meanwhile on a server of its own; it
+	// must be done before the quiet of the idle figure.
+	e.waitFederation()
 	if e.want("idle") {
 		e.idleLoaded(ctx)
 	}

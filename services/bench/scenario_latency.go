@@ -47,7 +47,7 @@ const latencyTag = "hb-latency-"
 // LatencyMessages messages one after the other; a message's latency is
 // from its send until the last recipient's sync returned it.
 func (e *env) latency(ctx context.Context) error {
-	d, err := e.oneRoom(ctx, "latency", max(e.p.LatencyUsers, 2))
+	d, err := e.oneRoom(ctx, e.ds, "latency", max(e.p.LatencyUsers, 2))
 	if err != nil {
 		return fmt.Errorf("data set: %w", err)
 	}

@@ -47,8 +47,9 @@ func (e *env) throughputDataset(ctx context.Context) (*throughputData, error) {
 
 // throughput: senders send as fast as the server accepts for
 // ThroughputDuration, each into its own rooms in turn, while the sync
-// clients long-poll. Figures: accepted messages per second and the
-// server's CPU seconds per 1,000 messages.
+// clients long-poll. Figures: accepted messages per second, messages the
+// sync clients received per second (each room has one), and the server's
+// CPU seconds per 1,000 messages.
 func (e *env) throughput(ctx context.Context) error {
 	d, err := e.throughputDataset(ctx)
 	if err != nil {
@@ -120,6 +121,7 @@ func (e *env) throughput(ctx context.Context) error {
 	if e.pid != 0 && procErr == nil {
 		after, procErr = ReadProc(e.pid)
 	}
+	delivered := received.Load()
 	cancel()
 	wg.Wait()
 	n := accepted.Load()
@@ -127,6 +129,7 @@ func (e *env) throughput(ctx context.Context) error {
 		return fmt.Errorf("no message accepted: %v", firstErr.Load())
 	}
 	e.run.Add("throughput", "messages", float64(n)/el.Seconds(), "msg/s", "higher")
+	e.run.Add("throughput", "delivered", float64(delivered)/el.Seconds(), "msg/s", "higher")
 	e.run.Add("throughput", "failed", float64(failed.Load()), "requests", "lower")
 	if e.pid == 0 || procErr != nil {
 		e.run.Skip("throughput", fmt.Sprintf("no CPU figure: pid %d, %v", e.pid, procErr))

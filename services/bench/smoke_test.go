@@ -85,7 +85,7 @@ func checkRun(t *testing.T, r *Run, all bool) {
 			t.Errorf("%s/%s: value %v", f.Scenario, f.Name, f.Value)
 		}
 	}
-	want := map[string]int{"idle": 5, "initial_sync": 7, "latency": 3, "throughput": 3, "pagination": 2, "accounts": 2, "federation_join": 4}
+	want := map[string]int{"idle": 5, "initial_sync": 7, "latency": 3, "throughput": 4, "pagination": 2, "accounts": 2, "federation_join": 4}
 	if !all {
 		want = map[string]int{"initial_sync": 6, "latency": 3, "pagination": 2}
 	}
