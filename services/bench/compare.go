@@ -9,8 +9,10 @@ import (
 // Comparison is one figure of two runs side by side.
 type Comparison struct {
 	Scenario, Name, Unit string
-	A, B                 float64
-	HasA, HasB           bool
+	// Better is "lower" or "higher" (or empty), as the runs say.
+	Better     string
+	A, B       float64
+	HasA, HasB bool
 	// Ratio is B/A; 0 when either side is missing or A is zero.
 	Ratio float64
 }
@@ -27,14 +29,14 @@ func Compare(a, b *Run) []Comparison {
 			continue
 		}
 		idx[k] = len(out)
-		out = append(out, Comparison{Scenario: f.Scenario, Name: f.Name, Unit: f.Unit, A: f.Value, HasA: true})
+		out = append(out, Comparison{Scenario: f.Scenario, Name: f.Name, Unit: f.Unit, Better: f.Better, A: f.Value, HasA: true})
 	}
 	for _, f := range b.Figures {
 		k := key{f.Scenario, f.Name}
 		i, ok := idx[k]
 		if !ok {
 			idx[k] = len(out)
-			out = append(out, Comparison{Scenario: f.Scenario, Name: f.Name, Unit: f.Unit, B: f.Value, HasB: true})
+			out = append(out, Comparison{Scenario: f.Scenario, Name: f.Name, Unit: f.Unit, Better: f.Better, B: f.Value, HasB: true})
 			continue
 		}
 		if out[i].HasB {
@@ -55,7 +57,7 @@ func WriteCompare(w io.Writer, a, b *Run) error {
 	fmt.Fprintf(w, "A: %s %s on %s (%s)\n", a.Server.Label, a.Server.Version, a.Machine.CPUModel, a.Started.Format("2006-01-02 15:04"))
 	fmt.Fprintf(w, "B: %s %s on %s (%s)\n", b.Server.Label, b.Server.Version, b.Machine.CPUModel, b.Started.Format("2006-01-02 15:04"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tfigure\tA\tB\tunit\tB/A")
+	fmt.Fprintln(tw, "scenario\tfigure\tA\tB\tunit\tB/A\t")
 	for _, c := range Compare(a, b) {
 		av, bv, ratio := "-", "-", "-"
 		if c.HasA {
@@ -67,7 +69,22 @@ func WriteCompare(w io.Writer, a, b *Run) error {
 		if c.Ratio != 0 {
 			ratio = fmt.Sprintf("%.2f", c.Ratio)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Scenario, c.Name, av, bv, c.Unit, ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Scenario, c.Name, av, bv, c.Unit, ratio, c.verdict())
 	}
 	return tw.Flush()
+}
+
+// verdict says which run did better on the figure, when the figure says
+// which way is better and the two differ by more than 5%.
+func (c Comparison) verdict() string {
+	if c.Ratio == 0 || (c.Ratio > 0.95 && c.Ratio < 1.05) {
+		return ""
+	}
+	switch {
+	case c.Better == "lower" && c.Ratio < 1, c.Better == "higher" && c.Ratio > 1:
+		return "B better"
+	case c.Better == "lower", c.Better == "higher":
+		return "A better"
+	}
+	return ""
 }

@@ -60,10 +60,10 @@ func TestCompare(t *testing.T) {
 	a.Add("pagination", "events", 0, "events/s", "higher")
 	got := Compare(a, b)
 	want := []Comparison{
-		{Scenario: "latency", Name: "p50", Unit: "ms", A: 4, B: 8, HasA: true, HasB: true, Ratio: 2},
-		{Scenario: "throughput", Name: "messages", Unit: "msg/s", A: 800, B: 1600, HasA: true, HasB: true, Ratio: 2},
-		{Scenario: "pagination", Name: "events", Unit: "events/s", A: 0, HasA: true},
-		{Scenario: "accounts", Name: "logins", Unit: "logins/s", B: 10, HasB: true},
+		{Scenario: "latency", Name: "p50", Unit: "ms", Better: "lower", A: 4, B: 8, HasA: true, HasB: true, Ratio: 2},
+		{Scenario: "throughput", Name: "messages", Unit: "msg/s", Better: "higher", A: 800, B: 1600, HasA: true, HasB: true, Ratio: 2},
+		{Scenario: "pagination", Name: "events", Unit: "events/s", Better: "higher", A: 0, HasA: true},
+		{Scenario: "accounts", Name: "logins", Unit: "logins/s", Better: "higher", B: 10, HasB: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Compare:\n got %+v\nwant %+v", got, want)
@@ -73,7 +73,7 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"A: hearth", "B: other", "2.00", "1600", "logins"} {
+	for _, want := range []string{"A: hearth", "B: other", "2.00", "1600", "logins", "A better", "B better"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compare output lacks %q:\n%s", want, out)
 		}
