@@ -67,12 +67,20 @@ func run() int {
 	flag.StringVar(&o.PeerSharedSecret, "peer-shared-secret", "", "registration shared secret of server B")
 	flag.StringVar(&o.PeerRegToken, "peer-reg-token", "", "registration token of server B")
 	flag.StringVar(&o.HearthBin, "hearth-bin", "", "a built hearth binary (default: go build it)")
-	flag.StringVar(&o.Dir, "dir", filepath.Join("bench-results", "data"), "where the started Hearth keeps its data and where data sets are remembered between runs")
+	flag.StringVar(&o.Dir, "dir", "", "where the started Hearth keeps its data and where data sets are remembered between runs (default bench-results/data, or data-quick with -quick)")
 	flag.Parse()
 
 	o.Params = bench.DefaultParams()
 	if *quick {
 		o.Params = bench.QuickParams()
+	}
+	if o.Dir == "" {
+		// The quick suite keeps a store of its own: the full data set
+		// would otherwise weigh on its figures.
+		o.Dir = filepath.Join(*out, "data")
+		if *quick {
+			o.Dir += "-quick"
+		}
 	}
 	if *scale != 1 {
 		o.Params = o.Params.Scale(*scale)
