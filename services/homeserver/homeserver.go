@@ -90,6 +90,7 @@ func Open(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		AccessTokenLifetime:  cfg.Auth.AccessTokenLifetime.Std(),
 		RefreshTokenLifetime: cfg.Auth.RefreshTokenLifetime.Std(),
 		PasswordMinLength:    cfg.Auth.PasswordMinLength,
+		HashesDone:           newMemoryReturner(time.Second).soon,
 	}
 	if o.Argon2 != nil {
 		uo.Argon2 = *o.Argon2

@@ -44,6 +44,10 @@ type Options struct {
 	// MaxConcurrentHashes bounds how many password hashes run at once (each
 	// takes Argon2.MemoryKiB of RAM); 0 means 2.
 	MaxConcurrentHashes int
+	// HashesDone, if set, is called when the last running password hash
+	// finishes: each hash leaves Argon2.MemoryKiB of garbage, which the
+	// process may want to hand back to the OS. It must not block.
+	HashesDone func()
 
 	// MaxDevicesPerUser bounds the devices of one account; 0 means 500.
 	MaxDevicesPerUser int

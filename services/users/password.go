@@ -64,7 +64,12 @@ func (s *Service) checkNewPassword(localpart, pw string) error {
 func (s *Service) acquireHash(ctx context.Context) (release func(), err error) {
 	select {
 	case s.hashSem <- struct{}{}:
-		return func() { <-s.hashSem }, nil
+		return func() {
+			<-s.hashSem
+			if len(s.hashSem) == 0 && s.opts.HashesDone != nil {
+				s.opts.HashesDone()
+			}
+		}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
