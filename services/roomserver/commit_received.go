@@ -84,11 +84,7 @@ func (s *Server) commitReceived(r *room, ev *pdu.Event, before *stateView, outco
 	var redactedState *pdu.Event
 	err := s.db.Update(func(txn *badger.Txn) error {
 		redactedState = nil
-		rec := record{room: r.nid, flags: flags, id: ev.ID(), json: ev.JSON()}
-		if err := txn.Set(keyEvent(nid), rec.encode()); err != nil {
-			return err
-		}
-		if err := txn.Set(keyEventByID(ev.ID()), u64(nid)); err != nil {
+		if err := s.writeReceivedTxn(txn, r, ev, nid, flags); err != nil {
 			return err
 		}
 		if before != nil {
@@ -114,12 +110,6 @@ func (s *Server) commitReceived(r *room, ev *pdu.Event, before *stateView, outco
 		}
 		if outcome != Accepted {
 			return nil
-		}
-		if err := txn.Set(keyTimeline(r.nid, nid), nil); err != nil {
-			return err
-		}
-		if err := s.indexRelation(txn, r, ev, nid); err != nil {
-			return err
 		}
 		if next.snap == 0 {
 			var err error
@@ -246,4 +236,23 @@ func copySnapshot(m snapshot) snapshot {
 		out[k] = v
 	}
 	return out
+}
+
+// writeReceivedTxn stores a received event with its flags; an accepted
+// one (no flags) also goes into the timeline and the relations index.
+func (s *Server) writeReceivedTxn(txn *badger.Txn, r *room, ev *pdu.Event, nid uint64, flags byte) error {
+	rec := record{room: r.nid, flags: flags, id: ev.ID(), json: ev.JSON()}
+	if err := txn.Set(keyEvent(nid), rec.encode()); err != nil {
+		return err
+	}
+	if err := txn.Set(keyEventByID(ev.ID()), u64(nid)); err != nil {
+		return err
+	}
+	if flags != 0 {
+		return nil
+	}
+	if err := txn.Set(keyTimeline(r.nid, nid), nil); err != nil {
+		return err
+	}
+	return s.indexRelation(txn, r, ev, nid)
 }

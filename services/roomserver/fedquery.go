@@ -3,6 +3,7 @@ package roomserver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -217,19 +218,9 @@ func (s *Server) ServersInRoom(ctx context.Context, roomID string) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	cur := r.currentView()
-	set := map[string]bool{}
-	for k, ev := range cur.events {
-		if k.Type == "m.room.member" && ev.Membership() == "join" {
-			set[pdu.Domain(k.StateKey)] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for d := range set {
-		out = append(out, d)
-	}
-	sort.Strings(out)
-	return out, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.joinedServers()), nil
 }
 
 // ServerInRoom reports whether a server has a joined member in the room's
@@ -239,13 +230,10 @@ func (s *Server) ServerInRoom(ctx context.Context, roomID, server string) (bool,
 	if err != nil {
 		return false, err
 	}
-	cur := r.currentView()
-	for k, ev := range cur.events {
-		if k.Type == "m.room.member" && ev.Membership() == "join" && pdu.Domain(k.StateKey) == server {
-			return true, nil
-		}
-	}
-	return false, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, found := slices.BinarySearch(r.joinedServers(), server)
+	return found, nil
 }
 
 // KnowsRoom reports whether the room is stored here.

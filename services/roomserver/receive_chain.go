@@ -99,17 +99,7 @@ func (s *Server) ReceiveChain(ctx context.Context, evs []*pdu.Event) ([]Received
 				continue
 			}
 			ev := t.ev
-			rec := record{room: r.nid, id: ev.ID(), json: ev.JSON()}
-			if err := txn.Set(keyEvent(t.nid), rec.encode()); err != nil {
-				return err
-			}
-			if err := txn.Set(keyEventByID(ev.ID()), u64(t.nid)); err != nil {
-				return err
-			}
-			if err := txn.Set(keyTimeline(r.nid, t.nid), nil); err != nil {
-				return err
-			}
-			if err := s.indexRelation(txn, r, ev, t.nid); err != nil {
+			if err := s.writeReceivedTxn(txn, r, ev, t.nid, 0); err != nil {
 				return err
 			}
 			before := snap
