@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
-	"time"
 
 	"hearth/services/federation/queue"
 )
@@ -65,6 +63,3 @@ func statusOf(err error) int {
 	}
 	return 0
 }
-
-var _ = http.StatusOK
-var _ = time.Second

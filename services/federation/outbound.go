@@ -187,13 +187,18 @@ func without(list []string, drop string) []string {
 	return out
 }
 
-// Typing sends a local user's typing notice to the room's other servers.
-func (s *Server) Typing(ctx context.Context, roomID, userID string, typing bool) {
+// otherServers are the servers with joined members in a room, but us.
+func (s *Server) otherServers(ctx context.Context, roomID string) []string {
 	dests, err := s.o.Rooms.ServersInRoom(ctx, roomID)
 	if err != nil {
-		return
+		return nil
 	}
-	dests = without(dests, s.o.ServerName)
+	return without(dests, s.o.ServerName)
+}
+
+// Typing sends a local user's typing notice to the room's other servers.
+func (s *Server) Typing(ctx context.Context, roomID, userID string, typing bool) {
+	dests := s.otherServers(ctx, roomID)
 	if len(dests) == 0 {
 		return
 	}
@@ -206,11 +211,7 @@ func (s *Server) Typing(ctx context.Context, roomID, userID string, typing bool)
 // Receipt sends a local user's public read receipt to the room's other
 // servers.
 func (s *Server) Receipt(ctx context.Context, roomID, userID, eventID, threadID string) {
-	dests, err := s.o.Rooms.ServersInRoom(ctx, roomID)
-	if err != nil {
-		return
-	}
-	dests = without(dests, s.o.ServerName)
+	dests := s.otherServers(ctx, roomID)
 	if len(dests) == 0 {
 		return
 	}

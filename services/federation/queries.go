@@ -2,7 +2,9 @@ package federation
 
 import (
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"hearth/services/federation/keys"
@@ -27,10 +29,16 @@ func (s *Server) handleOwnKeys(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// maxNotaryBody bounds a notary query.
+const maxNotaryBody = 64 << 10
+
 func (s *Server) handleNotaryPost(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBounded(r, 64<<10)
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxNotaryBody+1))
 	if err != nil {
-		return err
+		return errBadJSON("reading the body failed")
+	}
+	if len(body) > maxNotaryBody {
+		return errf(http.StatusRequestEntityTooLarge, "M_TOO_LARGE", "body over %d bytes", maxNotaryBody)
 	}
 	b, err := s.o.Keys.NotaryResponse(r.Context(), body)
 	if errors.Is(err, keys.ErrBadQuery) {
@@ -46,8 +54,8 @@ func (s *Server) handleNotaryPost(w http.ResponseWriter, r *http.Request) error 
 func (s *Server) handleNotaryGet(w http.ResponseWriter, r *http.Request) error {
 	var minValid int64
 	if v := r.URL.Query().Get("minimum_valid_until_ts"); v != "" {
-		n, ok := parseInt(v)
-		if !ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
 			return errInvalidParam("bad minimum_valid_until_ts")
 		}
 		minValid = n
@@ -126,35 +134,6 @@ func (s *Server) handlePublicRooms(w http.ResponseWriter, r *request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"chunk": chunk, "total_room_count_estimate": len(chunk)})
 	return nil
-}
-
-func readBounded(r *http.Request, max int64) ([]byte, error) {
-	b := make([]byte, 0, 512)
-	buf := make([]byte, 4096)
-	for {
-		n, err := r.Body.Read(buf)
-		b = append(b, buf[:n]...)
-		if int64(len(b)) > max {
-			return nil, errf(http.StatusRequestEntityTooLarge, "M_TOO_LARGE", "body over %d bytes", max)
-		}
-		if err != nil {
-			return b, nil
-		}
-	}
-}
-
-func parseInt(s string) (int64, bool) {
-	var n int64
-	if s == "" || len(s) > 18 {
-		return 0, false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // handleUserDevices answers GET /user/devices/{userId}. End-to-end

@@ -188,8 +188,8 @@ func (s *Server) handleTimestampToEvent(w http.ResponseWriter, r *request) error
 		return err
 	}
 	q := r.URL.Query()
-	ts, ok := parseInt(q.Get("ts"))
-	if !ok {
+	ts, err := strconv.ParseInt(q.Get("ts"), 10, 64)
+	if err != nil || ts < 0 {
 		return errInvalidParam("ts must be a timestamp in milliseconds")
 	}
 	dir := roomserver.Forward

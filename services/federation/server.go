@@ -150,7 +150,7 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *request) error) handler
 			return errf(http.StatusRequestEntityTooLarge, "M_TOO_LARGE", "request body larger than %d bytes", s.o.MaxBodyBytes)
 		}
 		origin, err := xmatrix.Verify(r, body, s.o.ServerName, func(ctx context.Context, server, keyID string) (ed25519.PublicKey, error) {
-			return s.o.Keys.VerifyKey(ctx, server, keyID, s.o.Now().UnixMilli())
+			return s.o.Keys.VerifyKey(ctx, server, keyID, s.o.Now().UnixMilli()) // our clock, not the ring's
 		})
 		if err != nil {
 			s.log.Debug("federation request refused", "path", r.URL.Path, "err", err)

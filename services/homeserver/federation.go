@@ -129,30 +129,7 @@ func (s *Server) ServeFederation(ctx context.Context, ln net.Listener) error {
 		s.fed.Wait()
 		s.fedHTTPS.CloseIdleConnections()
 	}()
-	hs := &http.Server{
-		Handler:           s.fed.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if s.cfg.Federation.TLSCert != "" {
-			errc <- hs.ServeTLS(ln, s.cfg.Federation.TLSCert, s.cfg.Federation.TLSKey)
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); errors.Is(err, context.DeadlineExceeded) {
-		hs.Close()
-	}
-	return nil
+	// Federation requests carry whole transactions: a read timeout too.
+	hs := &http.Server{Handler: s.fed.Handler(), ReadTimeout: 60 * time.Second}
+	return s.serveHTTP(ctx, ln, hs, s.cfg.Federation.TLSCert, s.cfg.Federation.TLSKey)
 }

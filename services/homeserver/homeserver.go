@@ -209,17 +209,21 @@ func (s *Server) Handler() http.Handler { return s.api.Handler() }
 
 // Serve answers HTTP on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	hs := &http.Server{Handler: s.Handler()}
+	return s.serveHTTP(ctx, ln, hs, s.cfg.Client.TLSCert, s.cfg.Client.TLSKey)
+}
+
+// serveHTTP runs hs on ln (TLS when certFile is set) with the server's
+// limits and error log until ctx ends, then shuts it down gracefully.
+func (s *Server) serveHTTP(ctx context.Context, ln net.Listener, hs *http.Server, certFile, keyFile string) error {
+	hs.ReadHeaderTimeout = 10 * time.Second
+	hs.IdleTimeout = 120 * time.Second
+	hs.MaxHeaderBytes = 64 << 10
+	hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)
 	go func() {
-		if s.cfg.Client.TLSCert != "" {
-			errc <- hs.ServeTLS(ln, s.cfg.Client.TLSCert, s.cfg.Client.TLSKey)
+		if certFile != "" {
+			errc <- hs.ServeTLS(ln, certFile, keyFile)
 		} else {
 			errc <- hs.Serve(ln)
 		}
